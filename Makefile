@@ -1,0 +1,53 @@
+# Two commands from a fresh clone: `make demo` and `make test` (both install first).
+# The install is idempotent: a second run installs nothing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.genomicdl-installed
+CORES ?= 2
+
+.PHONY: install demo report test lint format clean-results
+
+install: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# PyTorch first, pinned: the CPU wheel here, the CUDA build on a GPU machine.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	touch $@
+
+# bedtools (for pybedtools) from apt when missing and we are root; else say what to do.
+system-deps:
+	@command -v bedtools >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bedtools >/dev/null; \
+	  else \
+	    echo "bedtools is missing: install it (apt-get install bedtools, or conda install -c bioconda bedtools)"; exit 1; \
+	  fi; }
+
+demo: install
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+report: install
+	$(BIN)/snakemake --report results/report.html
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+clean-results:
+	rm -rf resources data models results logs benchmarks

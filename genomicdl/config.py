@@ -1,0 +1,228 @@
+"""Configuration: schema validation with defaults, semantic checks, and input files.
+
+Every error names the config key at fault, so a bad config fails before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
+
+from genomicdl.errors import ConfigError
+from genomicdl.models.catalog import CATALOG
+
+URL_SCHEMES = ("http://", "https://", "ftp://", "file://")
+SPLIT_NAMES = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to download: its URL (or path) and optional SHA-256."""
+
+    url: str
+    sha256: str | None = None
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with an error naming the file when it is not one."""
+    try:
+        with open(path) as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    return data
+
+
+def _defaulting_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator that fills each missing property with a *copy* of its default."""
+    base = Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from check_properties(validator, props, instance, schema)
+
+    cls = validators.extend(base, {"properties": properties})
+    return cls(schema)
+
+
+def _key_path(error: ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def _describe(error: ValidationError) -> str:
+    where = _key_path(error)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        prefix = f"{where}." if error.absolute_path else ""
+        extra = ", ".join(prefix + str(k) for k in sorted(set(error.instance) - set(allowed)))
+        hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return f"unknown config key {extra}{hint}"
+    if error.validator == "propertyNames":
+        return f"config key {where}: invalid name: {error.message}"
+    return f"config key {where}: {error.message}"
+
+
+def validate(config: Mapping[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Return a validated copy of ``config`` with every default filled in.
+
+    Raises ConfigError naming the first offending key (type errors, unknown keys,
+    missing keys), then checks the rules the schema cannot express.
+    """
+    cfg = copy.deepcopy(dict(config))
+    validator = _defaulting_validator(schema)
+    error = best_match(validator.iter_errors(cfg))
+    if error is not None:
+        raise ConfigError(_describe(error))
+    check_semantics(cfg)
+    return cfg
+
+
+def load_schema(path: str | Path) -> dict[str, Any]:
+    """Load the workflow's config schema."""
+    return load_yaml(path)
+
+
+def check_semantics(cfg: dict[str, Any]) -> None:
+    """Rules across keys: the kind of each dataset, split lists, model parameters."""
+    for name, ds in cfg["datasets"].items():
+        key = f"datasets.{name}"
+        has_genome = "genome" in ds or "targets" in ds
+        if has_genome and "table" in ds:
+            raise ConfigError(f"config key {key}: give either genome + targets or table, not both")
+        if not has_genome and "table" not in ds:
+            raise ConfigError(f"config key {key}: needs genome + targets or table")
+        if has_genome:
+            for part in ("genome", "targets"):
+                if part not in ds:
+                    raise ConfigError(f"config key {key}.{part}: required with genome datasets")
+            if ds["window"] is None:
+                ds["window"] = 200
+            if ds["double_stranded"] is None:
+                ds["double_stranded"] = True
+            _check_chromosome_split(key, ds["split"])
+        else:
+            _check_table(key, ds)
+            if ds["double_stranded"] is None:
+                ds["double_stranded"] = False
+    for model, params in cfg["model_params"].items():
+        allowed = CATALOG[model].params
+        for param in params:
+            if param not in allowed:
+                raise ConfigError(
+                    f"unknown config key model_params.{model}.{param}: {model} takes {', '.join(allowed)}"
+                )
+
+
+def _check_chromosome_split(key: str, split: dict[str, Any]) -> None:
+    valid, test = split["valid"], split["test"]
+    if isinstance(valid, list) != isinstance(test, list):
+        raise ConfigError(f"config key {key}.split: valid and test must both be chromosome lists or both be fractions")
+    if isinstance(valid, list):
+        both = sorted(set(valid) & set(test))
+        if both:
+            raise ConfigError(f"config key {key}.split: {both} in both valid and test")
+    elif valid + test >= 1:
+        raise ConfigError(f"config key {key}.split: valid + test fractions must be below 1")
+
+
+def _check_table(key: str, ds: dict[str, Any]) -> None:
+    table = ds["table"]
+    split = ds["split"]
+    if isinstance(split["valid"], list) or isinstance(split["test"], list):
+        raise ConfigError(f"config key {key}.split: tables split by fractions (numbers), not chromosome lists")
+    files = [s for s in SPLIT_NAMES if s in table]
+    if "url" in table and files:
+        raise ConfigError(f"config key {key}.table: give url (one file) or train/valid/test files, not both")
+    if "url" not in table and "train" not in table:
+        raise ConfigError(f"config key {key}.table: needs url or train")
+    if ds.get("blacklist") is not None:
+        raise ConfigError(f"config key {key}.blacklist: needs a genome dataset")
+    try:
+        pattern = re.compile(table["label_pattern"])
+    except re.error as err:
+        raise ConfigError(f"config key {key}.table.label_pattern: {err}") from err
+    if pattern.groups < 1:
+        raise ConfigError(f"config key {key}.table.label_pattern: needs one (group) for the label")
+
+
+def file_suffix(url: str) -> str:
+    """The file-type suffix of a URL or path, e.g. '.fa.gz' or '.bed'."""
+    name = PurePosixPath(urlparse(url).path if "://" in url else url).name
+    suffixes = [s for s in PurePosixPath(name).suffixes if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", s)]
+    if suffixes and suffixes[-1].lower() in (".gz", ".bgz", ".bz2", ".zst") and len(suffixes) > 1:
+        return "".join(suffixes[-2:])
+    return suffixes[-1] if suffixes else ""
+
+
+def iter_sources(ds: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
+    """Yield (role, source) for every file a dataset needs.
+
+    Roles: genome, blacklist, target.<task>, table, table.<split>.
+    """
+    if "genome" in ds:
+        yield "genome", Source(ds["genome"]["url"], ds["genome"].get("sha256"))
+    for task, src in ds.get("targets", {}).items():
+        yield f"target.{task}", Source(src["url"], src.get("sha256"))
+    if ds.get("blacklist"):
+        yield "blacklist", Source(ds["blacklist"]["url"], ds["blacklist"].get("sha256"))
+    table = ds.get("table")
+    if table:
+        if "url" in table:
+            yield "table", Source(table["url"], table.get("sha256"))
+        for split in SPLIT_NAMES:
+            if split in table:
+                yield f"table.{split}", Source(table[split]["url"], table[split].get("sha256"))
+
+
+def resource_files(ds: Mapping[str, Any]) -> dict[str, tuple[str, Source]]:
+    """Map each role to (file name under resources/<dataset>/, source)."""
+    return {role: (role + file_suffix(src.url), src) for role, src in iter_sources(ds)}
+
+
+def resolve_paths(cfg: dict[str, Any], base: str | Path) -> dict[str, Any]:
+    """Make every relative plain-path url absolute against ``base`` (used for the
+    embedded default config, whose bundled files live in the repository)."""
+    base = Path(base)
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "url" and isinstance(value, str) and not value.startswith(URL_SCHEMES):
+                    out[key] = str(base / value) if not Path(value).is_absolute() else value
+                else:
+                    out[key] = fix(value)
+            return out
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        return node
+
+    return fix(cfg)
+
+
+def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursively merge ``override`` into a copy of ``base`` (as --config does)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

@@ -1,0 +1,36 @@
+"""The model registry: names -> architectures (PyTorch) and baselines (scikit-learn).
+
+Use :func:`build_network` or :func:`build_baseline`; :mod:`genomicdl.models.catalog`
+lists the names without importing PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from genomicdl.models.catalog import CATALOG, family
+
+__all__ = ["CATALOG", "family", "model_class", "build_network", "build_baseline"]
+
+
+def model_class(name: str) -> type:
+    """The class registered under ``name``."""
+    if name not in CATALOG:
+        raise KeyError(f"unknown model {name!r}; registered: {', '.join(CATALOG)}")
+    module, cls = CATALOG[name].target.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def build_network(name: str, n_tasks: int, window: int, params: dict[str, Any] | None = None):  # noqa: ANN201
+    """Instantiate a PyTorch architecture for ``n_tasks`` outputs and windows of ``window`` bp."""
+    if CATALOG[name].family != "torch":
+        raise ValueError(f"{name} is not a neural network")
+    return model_class(name)(n_tasks=n_tasks, window=window, **(params or {}))
+
+
+def build_baseline(name: str, double_stranded: bool, seed: int, params: dict[str, Any] | None = None):  # noqa: ANN201
+    """Instantiate a classical (scikit-learn) baseline."""
+    if CATALOG[name].family != "sklearn":
+        raise ValueError(f"{name} is not a classical baseline")
+    return model_class(name)(double_stranded=double_stranded, seed=seed, **(params or {}))

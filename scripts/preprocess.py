@@ -1,0 +1,21 @@
+"""Snakemake entry of rule preprocess: inputs -> dataset store, summary, GC table."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
+
+from genomicdl.runner import run_step
+from genomicdl.preprocess import build_dataset
+
+run_step(
+    snakemake,
+    lambda: build_dataset(
+        snakemake.params.dataset,
+        snakemake.params.files,
+        snakemake.params.genome,
+        snakemake.output.store,
+        snakemake.output.summary,
+        snakemake.output.gc,
+    ),
+)

@@ -1,0 +1,120 @@
+# Configuration (loaded, merged, validated before any job) and path helpers.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+sys.path.insert(0, workflow.basedir)
+
+from genomicdl import config as gconfig  # noqa: E402
+from genomicdl.devices import has_gpu  # noqa: E402
+from genomicdl.errors import ConfigError  # noqa: E402
+from genomicdl.models.catalog import CATALOG  # noqa: E402
+from genomicdl.rebalance import STRATEGIES  # noqa: E402
+
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT_CONFIG = Path(workflow.basedir) / "config" / "config.yaml"
+
+
+def _load_config(given):
+    """--configfile replaces the embedded default; --config alone overrides it."""
+    if workflow.config_settings.configfiles:
+        raw = dict(given)
+    else:
+        default = gconfig.resolve_paths(
+            gconfig.load_yaml(DEFAULT_CONFIG), workflow.basedir
+        )
+        raw = gconfig.merge(default, given)
+    try:
+        return gconfig.validate(raw, gconfig.load_schema(SCHEMA))
+    except ConfigError as err:
+        raise WorkflowError(f"invalid configuration: {err}") from None
+
+
+_validated = _load_config(config)
+config.clear()
+config.update(_validated)
+validate(config, str(SCHEMA), set_default=False)  # defaults filled above
+
+DATASETS = config["datasets"]
+TORCH_MODELS = [m for m in config["models"] if CATALOG[m].family == "torch"]
+BASELINE_MODELS = [m for m in config["models"] if CATALOG[m].family == "sklearn"]
+USE_GPU = config["train"]["device"] == "cuda" or (
+    config["train"]["device"] == "auto" and has_gpu()
+)
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9_.-]+",
+    model="|".join(CATALOG),
+    balance="|".join(STRATEGIES),
+    seed=r"\d+",
+
+
+def resource_files(dataset):
+    """role -> (file under resources/<dataset>/, source) for one dataset."""
+    return gconfig.resource_files(DATASETS[dataset])
+
+
+def resource_paths(dataset):
+    """role -> local path of every downloaded input of a dataset."""
+    return {
+        role: f"resources/{dataset}/{name}"
+        for role, (name, _) in resource_files(dataset).items()
+    }
+
+
+def resource_lookup(dataset, file):
+    """url and sha256 of the file resources/<dataset>/<file>."""
+    for name, source in resource_files(dataset).values():
+        if name == file:
+            return {"url": source.url, "sha256": source.sha256}
+    raise WorkflowError(f"resources/{dataset}/{file} is not an input of the config")
+
+
+def preprocess_inputs(wildcards):
+    """Downloaded inputs of a dataset, and its prepared genome."""
+    files = list(resource_paths(wildcards.dataset).values())
+    if is_genome_dataset(wildcards.dataset):
+        files.append(f"data/{wildcards.dataset}/genome.fa.gz")
+    return files
+
+
+def is_genome_dataset(dataset):
+    return "genome" in DATASETS[dataset]
+
+
+def model_file(wildcards):
+    """model.pt for networks, model.joblib for classical baselines."""
+    suffix = "pt" if CATALOG[wildcards.model].family == "torch" else "joblib"
+    return f"models/{wildcards.dataset}/{wildcards.model}/{wildcards.balance}/{wildcards.seed}/model.{suffix}"
+
+
+def runs(dataset=None):
+    """Every (dataset, model, balance, seed) the config asks for."""
+    for ds in [dataset] if dataset else DATASETS:
+        for model in config["models"]:
+            for balance in config["balance"]:
+                for seed in config["seeds"]:
+                    yield ds, model, balance, seed
+
+
+def run_files(pattern, dataset=None):
+    return [
+        pattern.format(dataset=d, model=m, balance=b, seed=s)
+        for d, m, b, s in runs(dataset)
+    ]
+
+
+def final_targets():
+    return [
+        "results/benchmark.tsv",
+        *expand("results/plots/{dataset}/roc_pr.png", dataset=DATASETS),
+    ]
+
+
+def mb(size_mb, factor, floor):
+    """Memory request scaled with the input size."""
+    return int(max(floor, factor * size_mb))

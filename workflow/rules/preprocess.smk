@@ -1,0 +1,52 @@
+# Genome FASTA -> indexed BGZF; inputs -> on-disk dataset store.
+
+
+rule prepare_genome:
+    input:
+        lambda w: resource_paths(w.dataset)["genome"],
+    output:
+        fasta="data/{dataset}/genome.fa.gz",
+        fai="data/{dataset}/genome.fa.gz.fai",
+        gzi="data/{dataset}/genome.fa.gz.gzi",
+    log:
+        "logs/prepare_genome/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=lambda w, input: int(max(10, input.size_mb / 20)),
+    script:
+        "../../scripts/prepare_genome.py"
+
+
+rule preprocess:
+    input:
+        preprocess_inputs,
+    output:
+        store="data/{dataset}/dataset.h5",
+        summary="data/{dataset}/summary.json",
+        gc=report(
+            "data/{dataset}/gc.tsv",
+            caption="../report/gc.rst",
+            category="{dataset}",
+            subcategory="data",
+        ),
+    log:
+        "logs/preprocess/{dataset}.log",
+    benchmark:
+        "benchmarks/preprocess/{dataset}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w, input: mb(input.size_mb, 2, 2000),
+        runtime=lambda w, input: int(max(15, input.size_mb / 5)),
+    params:
+        dataset=lambda w: DATASETS[w.dataset],
+        files=lambda w: resource_paths(w.dataset),
+        genome=lambda w: (
+            f"data/{w.dataset}/genome.fa.gz" if is_genome_dataset(w.dataset) else None
+        ),
+    script:
+        "../../scripts/preprocess.py"

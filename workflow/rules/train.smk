@@ -1,0 +1,59 @@
+# One training job per dataset x model x balance x seed. Networks declare gpu=1 when
+# they will use a GPU, so --resources gpu=N bounds concurrent GPU trainings; inside the
+# job a slot allocator picks a free GPU (genomicdl.devices).
+
+
+rule train_network:
+    input:
+        store="data/{dataset}/dataset.h5",
+        index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
+    output:
+        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
+        history="models/{dataset}/{model}/{balance}/{seed}/history.csv",
+        stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
+    log:
+        "logs/train/{dataset}/{model}/{balance}/{seed}.log",
+    benchmark:
+        "benchmarks/train/{dataset}/{model}/{balance}/{seed}.tsv"
+    wildcard_constraints:
+        model="|".join(m for m in CATALOG if CATALOG[m].family == "torch"),
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=1 if USE_GPU else 0,
+        mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),
+        runtime=lambda w, input: int(max(30, input.size_mb)),
+    params:
+        params=lambda w: config["model_params"].get(w.model, {}),
+        train=config["train"],
+        double_stranded=lambda w: DATASETS[w.dataset]["double_stranded"],
+    script:
+        "../../scripts/train.py"
+
+
+rule train_baseline:
+    input:
+        store="data/{dataset}/dataset.h5",
+        index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
+    output:
+        model="models/{dataset}/{model}/{balance}/{seed}/model.joblib",
+        stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
+    log:
+        "logs/train/{dataset}/{model}/{balance}/{seed}.log",
+    benchmark:
+        "benchmarks/train/{dataset}/{model}/{balance}/{seed}.tsv"
+    wildcard_constraints:
+        model="|".join(m for m in CATALOG if CATALOG[m].family == "sklearn"),
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w, input: mb(input.size_mb, 4, 2000),
+        runtime=lambda w, input: int(max(30, input.size_mb)),
+    params:
+        params=lambda w: config["model_params"].get(w.model, {}),
+        train=config["train"],
+        double_stranded=lambda w: DATASETS[w.dataset]["double_stranded"],
+    script:
+        "../../scripts/train_baseline.py"
