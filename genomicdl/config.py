@@ -121,6 +121,12 @@ def check_semantics(cfg: dict[str, Any]) -> None:
             _check_table(key, ds)
             if ds["double_stranded"] is None:
                 ds["double_stranded"] = False
+    for key in ("models", "model_params"):
+        for model in cfg[key]:
+            if model not in CATALOG:
+                raise ConfigError(
+                    f"config key {key}: unknown model {model!r}; the registry has {', '.join(sorted(CATALOG))}"
+                )
     for model, params in cfg["model_params"].items():
         allowed = CATALOG[model].params
         for param in params:
