@@ -154,9 +154,9 @@ def _check_table(key: str, ds: dict[str, Any]) -> None:
     if isinstance(split["valid"], list) or isinstance(split["test"], list):
         raise ConfigError(f"config key {key}.split: tables split by fractions (numbers), not chromosome lists")
     files = [s for s in SPLIT_NAMES if s in table]
-    if "url" in table and files:
+    if table.get("url") and files:
         raise ConfigError(f"config key {key}.table: give url (one file) or train/valid/test files, not both")
-    if "url" not in table and "train" not in table:
+    if not table.get("url") and "train" not in table:
         raise ConfigError(f"config key {key}.table: needs url or train")
     if ds.get("blacklist") is not None:
         raise ConfigError(f"config key {key}.blacklist: needs a genome dataset")
@@ -190,7 +190,7 @@ def iter_sources(ds: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
         yield "blacklist", Source(ds["blacklist"]["url"], ds["blacklist"].get("sha256"))
     table = ds.get("table")
     if table:
-        if "url" in table:
+        if table.get("url"):
             yield "table", Source(table["url"], table.get("sha256"))
         for split in SPLIT_NAMES:
             if split in table:

@@ -1,0 +1,117 @@
+"""The config contract: schema defaults, errors that name the key, checks before any job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DEMO, REPO, snakemake
+
+from genomicdl import config as gconfig
+from genomicdl.errors import ConfigError
+
+SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def base() -> dict:
+    return {
+        "datasets": {
+            "d": {
+                "genome": {"url": str(DEMO / "yeast" / "genome.fa.gz")},
+                "targets": {"Reb1": {"url": str(DEMO / "yeast" / "Reb1.bed")}},
+                "split": {"valid": ["chrXVI"], "test": ["chrIV"]},
+            }
+        }
+    }
+
+
+def test_defaults_fill_every_documented_key() -> None:
+    cfg = gconfig.validate(base(), SCHEMA)
+    ds = cfg["datasets"]["d"]
+    assert ds["window"] == 200 and ds["double_stranded"] is True
+    assert ds["negatives"] == {"strategy": "gc_matched", "per_positive": 2, "gc_bins": 20}
+    assert cfg["models"] == ["deepbind", "kmer_logreg"]
+    assert cfg["train"]["device"] == "auto"
+
+
+def test_every_schema_property_has_a_description_and_leaf_defaults() -> None:
+    missing = []
+
+    def walk(node: dict, path: str) -> None:
+        for name, sub in node.get("properties", {}).items():
+            where = f"{path}.{name}"
+            if "description" not in sub:
+                missing.append(f"{where}: description")
+            scalar = "enum" in sub or sub.get("type") in ("string", "number", "integer", "boolean", "array")
+            if scalar and name not in node.get("required", []) and "default" not in sub:
+                missing.append(f"{where}: default")
+            walk(sub, where)
+
+    walk(SCHEMA, "config")
+    for name, sub in SCHEMA["$defs"].items():
+        walk(sub, name)
+    assert not missing, missing
+
+
+def test_defaults_are_not_shared_between_datasets() -> None:
+    raw = base()
+    raw["datasets"]["e"] = dict(raw["datasets"]["d"])
+    cfg = gconfig.validate(raw, SCHEMA)
+    cfg["datasets"]["d"]["negatives"]["per_positive"] = 5
+    assert cfg["datasets"]["e"]["negatives"]["per_positive"] == 2
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"train": {"max_epochs": "ten"}}, "train.max_epochs"),
+        ({"trian": {}}, "unknown config key trian"),
+        ({"datasets": {"d": {"windw": 100}}}, "datasets.d.windw"),
+        ({"models": ["deepbind", "resnet9000"]}, "unknown model 'resnet9000'"),
+        ({"balance": ["smote"]}, "balance.0"),
+        ({"model_params": {"deepbind": {"layers": 3}}}, "model_params.deepbind.layers"),
+        ({"datasets": {"d": {"split": {"valid": 0.1, "test": ["chrIV"]}}}}, "datasets.d.split"),
+        ({"datasets": {"d": {"split": {"valid": ["chrIV"], "test": ["chrIV"]}}}}, "in both valid and test"),
+        ({"datasets": {"d": {"genome": {"url": "x.fa", "sha256": "abc"}}}}, "datasets.d.genome.sha256"),
+        ({"datasets": {"d": {"table": {"url": "t.tsv"}}}}, "not both"),
+    ],
+)
+def test_bad_config_names_the_key(patch: dict, expected: str) -> None:
+    with pytest.raises(ConfigError, match=None) as err:
+        gconfig.validate(gconfig.merge(base(), patch), SCHEMA)
+    assert expected in str(err.value)
+
+
+def test_table_dataset_needs_a_file() -> None:
+    raw = {"datasets": {"t": {"table": {"format": "tsv"}}}}
+    with pytest.raises(ConfigError, match="datasets.t.table: needs url or train"):
+        gconfig.validate(raw, SCHEMA)
+
+
+def test_file_suffix_keeps_compression() -> None:
+    assert gconfig.file_suffix("https://x.org/a/sacCer3.fa.gz") == ".fa.gz"
+    assert gconfig.file_suffix("peaks.narrowPeak") == ".narrowPeak"
+    assert gconfig.file_suffix("file:///data/x.bed?raw=1") == ".bed"
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [({"train": {"max_epochs": "ten"}}, "train.max_epochs"), ({"bogus": 1}, "unknown config key bogus")],
+)
+def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path: Path, patch: dict, expected: str) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(gconfig.merge(base(), patch)))
+    result = snakemake(["--cores", "1", "--configfile", str(cfg)], cwd=tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert expected in result.stderr + result.stdout
+    assert not (tmp_path / "resources").exists() and not (tmp_path / "logs").exists()
+
+
+def test_default_config_is_valid_and_offline() -> None:
+    raw = gconfig.resolve_paths(gconfig.load_yaml(REPO / "config" / "config.yaml"), REPO)
+    cfg = gconfig.validate(raw, SCHEMA)
+    for ds in cfg["datasets"].values():
+        for _, source in gconfig.iter_sources(ds):
+            assert Path(source.url).is_file(), source.url  # bundled, no network
+            assert source.sha256, f"{source.url} is not pinned"

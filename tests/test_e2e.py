@@ -1,0 +1,116 @@
+"""End to end: the real snakemake on a tiny config, from another working directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import DATA, DEMO, snakemake
+
+pytestmark = pytest.mark.e2e
+
+
+def tiny_config(workdir: Path) -> Path:
+    """Two datasets, as a user would write them: relative paths from the working dir."""
+    inputs = workdir / "inputs"
+    inputs.mkdir(parents=True)
+    for name in ("SRF_AC.head300.seq.gz", "SRF_B.slice300.seq.gz"):
+        shutil.copy(DATA / name, inputs / name)
+    cfg = {
+        "datasets": {
+            "tiny_yeast": {
+                "genome": {"url": f"file://{DEMO / 'yeast' / 'genome.fa.gz'}"},
+                "targets": {
+                    "Reb1": {"url": str(DEMO / "yeast" / "Reb1.bed")},
+                    "Cbf1": {"url": str(DEMO / "yeast" / "Cbf1.bed")},
+                },
+                "blacklist": {"url": str(DEMO / "yeast" / "blacklist.bed")},
+                "window": 100,
+                "negatives": {"strategy": "gc_matched", "per_positive": 1},
+                "split": {"valid": ["chrXVI"], "test": ["chrIV"]},
+            },
+            "srf": {
+                "table": {
+                    "train": {"url": "inputs/SRF_AC.head300.seq.gz"},
+                    "test": {"url": "inputs/SRF_B.slice300.seq.gz"},
+                    "sequence_column": "seq",
+                    "label_columns": ["Bound"],
+                    "id_column": "EventID",
+                },
+                "negatives": {"strategy": "shuffle", "per_positive": 1},
+                "split": {"valid": 0.2},
+                "double_stranded": True,
+            },
+        },
+        "models": ["deepbind", "kmer_logreg"],
+        "balance": ["none", "class_weight"],
+        "seeds": [1],
+        "train": {"max_epochs": 3, "patience": 2},
+        "evaluate": {"bootstrap": 20},
+    }
+    path = workdir / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    cfg = tiny_config(workdir)
+    result = snakemake(["--cores", "2", "--configfile", str(cfg)], cwd=workdir)
+    return workdir, result
+
+
+def test_workflow_runs_and_writes_the_benchmark(tiny_run: tuple[Path, object]) -> None:
+    workdir, result = tiny_run
+    assert result.returncode == 0, result.stderr[-4000:]
+    table = pd.read_csv(workdir / "results" / "benchmark.tsv", sep="\t")
+    for column in ("dataset", "model", "balance", "seed", "task", "auroc", "auprc"):
+        assert column in table.columns
+    # --configfile replaces the embedded demo: only the tiny datasets ran
+    assert set(table["dataset"]) == {"tiny_yeast", "srf"}
+    runs = table.groupby(["dataset", "model", "balance", "seed"]).size()
+    assert len(runs) == 2 * 2 * 2
+    assert set(table.loc[table["dataset"] == "tiny_yeast", "task"]) == {"Reb1", "Cbf1"}
+    assert set(table.loc[table["dataset"] == "srf", "task"]) == {"Bound"}
+    assert table["auroc"].between(0, 1).all()
+    # the k-mer baseline learns the SRF CArG box and Cbf1's CACGTG even from tiny data
+    srf = table[(table["dataset"] == "srf") & (table["model"] == "kmer_logreg")]
+    assert (srf["auroc"] > 0.7).all(), srf
+
+
+def test_every_stage_left_its_outputs_and_logs(tiny_run: tuple[Path, object]) -> None:
+    workdir, result = tiny_run
+    assert result.returncode == 0
+    for path in (
+        "resources/tiny_yeast/genome.fa.gz",
+        "data/tiny_yeast/genome.fa.gz.fai",
+        "data/tiny_yeast/dataset.h5",
+        "data/srf/summary.json",
+        "data/srf/rebalance/class_weight/1/counts.tsv",
+        "models/tiny_yeast/deepbind/none/1/model.pt",
+        "models/tiny_yeast/deepbind/none/1/history.csv",
+        "models/srf/kmer_logreg/none/1/model.joblib",
+        "results/srf/deepbind/class_weight/1/predictions.tsv.gz",
+        "results/plots/tiny_yeast/roc_pr.png",
+        "logs/train/tiny_yeast/deepbind/none/1.log",
+    ):
+        assert (workdir / path).is_file(), path
+    log = (workdir / "logs/preprocess/tiny_yeast.log").read_text()
+    assert "chr4->chrIV" in log  # the peaks' arabic names were reconciled with the genome's roman ones
+    # the positives-only SRF training file was completed with shuffled negatives
+    summary = (workdir / "data/srf/summary.json").read_text()
+    assert '"generated_negatives_for": [\n    "train",\n    "valid"\n  ]' in summary
+    # nothing half-written anywhere
+    assert not list(workdir.rglob("*.tmp[0-9]*"))
+
+
+def test_rerun_has_nothing_to_do(tiny_run: tuple[Path, object]) -> None:
+    workdir, result = tiny_run
+    assert result.returncode == 0
+    again = snakemake(["--cores", "2", "--configfile", str(workdir / "tiny.yaml"), "-n"], cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to be done" in again.stdout + again.stderr
