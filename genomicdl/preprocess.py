@@ -21,7 +21,7 @@ import pandas as pd
 import pybedtools
 
 from genomicdl.encode import KIND_CODE, SPLIT_CODE, SPLITS, StoreWriter
-from genomicdl.errors import GenomicdlError, InputError
+from genomicdl.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.files import write_json_atomic, write_text_atomic
 from genomicdl.genome import CODE_N, ChromNames, Genome, IntervalStats, read_intervals, to_codes
 from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, gc_fraction, stable_seed
@@ -176,53 +176,22 @@ def build_genome_dataset(
                 "chromosome names reconciled with the genome: %s",
                 ", ".join(f"{a}->{b}" for a, b in sorted(names.renamed.items())),
             )
-        positives = _sorted_unique(pybedtools.BedTool(str(pos_lines)), tmp / "positives.bed")
-
-        # 2. blacklist
-        exclude = positives
+        black = None
         if "blacklist" in files:
             black = _read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
-            if black is not None:
-                before = positives.count()
-                positives = positives.intersect(black, v=True).saveas(str(tmp / "positives.clean.bed"))
-                report.drop("positives overlapping the blacklist", before - positives.count())
-                exclude = positives.cat(black, postmerge=True)
-        else:
-            exclude = positives.merge()
-        n_pos = positives.count()
-        if n_pos == 0:
-            raise GenomicdlError("no positive windows left after filtering; check targets and blacklist")
-        log.info("%d positive windows of %d bp", n_pos, window)
-
-        # 3. negatives
         neg_cfg = ds["negatives"]
-        strategy = neg_cfg["strategy"]
-        negatives = tmp / "negatives.bed"
-        if strategy == "gc_matched":
-            _gc_matched(
-                genome,
-                positives,
-                exclude,
-                sizes_file,
-                splitter,
-                chrom_index,
-                window,
-                neg_cfg,
-                ds["max_n_fraction"],
-                seed,
-                negatives,
-                report,
-            )
-        elif strategy == "flank":
-            _flanks(genome, positives, exclude, window, neg_cfg["per_positive"], seed, negatives, tmp)
+        if ds["mode"] == "tiles":
+            window_beds = [_tiles(genome.sizes, names, ds["tiles"], window, black, tmp, report)]
         else:
-            _shuffles(positives, neg_cfg["per_positive"], seed, negatives)
+            window_beds = _peak_windows(
+                genome, pos_lines, black, sizes_file, splitter, chrom_index, window, neg_cfg, ds, seed, tmp, report
+            )
 
         # 4. all windows, sorted, labelled by summits in each window's central half
-        quarter = window // 4
+        quarter = 0 if ds["mode"] == "tiles" else window // 4  # tiles: a summit anywhere in the bin
         core = tmp / "core.bed"
         with open(core, "w") as fh:
-            for bed in (positives.fn, str(negatives)):
+            for bed in window_beds:
                 with open(bed) as src:
                     for line in src:
                         f = line.rstrip("\n").split("\t")
@@ -240,7 +209,12 @@ def build_genome_dataset(
             window,
             tasks,
             chroms,
-            attrs={"dataset_kind": "genome", "split": splitter.describe(), "negatives": dict(neg_cfg)},
+            attrs={
+                "dataset_kind": "genome",
+                "mode": ds["mode"],
+                "split": splitter.describe(),
+                "negatives": dict(neg_cfg),
+            },
         )
         leak = LeakageCheck()
         try:
@@ -280,6 +254,95 @@ def build_genome_dataset(
     write_json_atomic(out_summary, summary)
     log.info("wrote %d windows to %s in %.1f s", writer.n, out_store, time.time() - t0)
     return summary
+
+
+def _peak_windows(
+    genome: Genome,
+    pos_lines: Path,
+    black: pybedtools.BedTool | None,
+    sizes_file: Path,
+    splitter: SplitAssigner,
+    chrom_index: dict[str, int],
+    window: int,
+    neg_cfg: Mapping[str, Any],
+    ds: Mapping[str, Any],
+    seed: int,
+    tmp: Path,
+    report: _Report,
+) -> list[str]:
+    """Positive windows (minus the blacklist) and their negatives: BED files to label."""
+    positives = _sorted_unique(pybedtools.BedTool(str(pos_lines)), tmp / "positives.bed")
+    if black is not None:
+        before = positives.count()
+        positives = positives.intersect(black, v=True).saveas(str(tmp / "positives.clean.bed"))
+        report.drop("positives overlapping the blacklist", before - positives.count())
+        exclude = positives.cat(black, postmerge=True)
+    else:
+        exclude = positives.merge()
+    n_pos = positives.count()
+    if n_pos == 0:
+        raise GenomicdlError("no positive windows left after filtering; check targets and blacklist")
+    log.info("%d positive windows of %d bp", n_pos, window)
+    negatives = tmp / "negatives.bed"
+    strategy = neg_cfg["strategy"]
+    if strategy == "gc_matched":
+        _gc_matched(
+            genome,
+            positives,
+            exclude,
+            sizes_file,
+            splitter,
+            chrom_index,
+            window,
+            neg_cfg,
+            ds["max_n_fraction"],
+            seed,
+            negatives,
+            report,
+        )
+    elif strategy == "flank":
+        _flanks(genome, positives, exclude, window, neg_cfg["per_positive"], seed, negatives, tmp)
+    else:
+        _shuffles(positives, neg_cfg["per_positive"], seed, negatives)
+    return [positives.fn, str(negatives)]
+
+
+def _tiles(
+    sizes: Mapping[str, int],
+    names: ChromNames,
+    tiles_cfg: Mapping[str, Any],
+    window: int,
+    black: pybedtools.BedTool | None,
+    tmp: Path,
+    report: _Report,
+) -> str:
+    """Fixed bins over the chosen chromosomes (full bins only), minus the blacklist."""
+    wanted = list(sizes)
+    if tiles_cfg["chroms"] is not None:
+        wanted = []
+        for name in tiles_cfg["chroms"]:
+            hit = names.resolve(name)
+            if hit is None:
+                raise ConfigError(f"config key tiles.chroms: chromosome {name!r} is not in the genome")
+            wanted.append(hit)
+    stride = int(tiles_cfg["stride"] or window)
+    sub_sizes = tmp / "tiles.sizes"
+    sub_sizes.write_text("".join(f"{c}\t{sizes[c]}\n" for c in wanted))
+    bins = pybedtools.BedTool().window_maker(g=str(sub_sizes), w=window, s=stride)
+    if black is not None:
+        before = bins.count()
+        bins = bins.intersect(black, v=True).saveas()
+        report.drop("tiles overlapping the blacklist", before - bins.count())
+    out = tmp / "tiles.bed"
+    n_bins = 0
+    with open(bins.fn) as src, open(out, "w") as fh:
+        for line in src:
+            chrom, lo, hi = line.rstrip("\n").split("\t")[:3]
+            if int(hi) - int(lo) == window:
+                fh.write(f"{chrom}\t{lo}\t{hi}\ttile\n")
+                n_bins += 1
+    log.info("tiles: %d bins of %d bp (stride %d) over %d chromosomes", n_bins, window, stride, len(wanted))
+    return str(out)
 
 
 def _sorted_unique(bed: pybedtools.BedTool, out: Path) -> pybedtools.BedTool:

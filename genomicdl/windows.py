@@ -12,7 +12,6 @@ import numpy as np
 from genomicdl.encode import SPLIT_CODE, SPLITS
 from genomicdl.errors import ConfigError
 from genomicdl.genome import ChromNames
-from genomicdl.negatives import stable_seed
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +53,32 @@ class SplitAssigner:
             return self.code[chrom_idx]
         return np.zeros(len(chrom_idx), dtype=np.uint8)
 
-    def _draw(self, chrom: int, start: int) -> int:
-        u = (stable_seed("split", self.seed, self.chroms[chrom], start) >> 11) / float(1 << 53)
-        if u < self.valid:
-            return SPLIT_CODE["valid"]
-        if u < self.valid + self.test:
-            return SPLIT_CODE["test"]
-        return SPLIT_CODE["train"]
+    def _draw(self, chrom: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Split codes of clusters keyed by (chromosome, first start), seeded."""
+        u = uniform_hash(np.asarray(chrom, dtype=np.uint64), np.asarray(start, dtype=np.uint64), self.seed)
+        out = np.full(len(u), SPLIT_CODE["train"], dtype=np.uint8)
+        out[u < self.valid + self.test] = SPLIT_CODE["test"]
+        out[u < self.valid] = SPLIT_CODE["valid"]
+        return out
 
     def assign(self, chrom_idx: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Split codes of the next sorted windows."""
+        """Split codes of the next sorted windows (state carries across calls)."""
         if self.by_chrom:
             return self.code[chrom_idx]
         out = np.empty(len(start), dtype=np.uint8)
-        for i, (c, s, e) in enumerate(zip(chrom_idx.tolist(), start.tolist(), end.tolist())):
-            if c != self._chrom or s >= self._cluster_end:
-                self._chrom = c
-                self._cluster_split = self._draw(c, s)
-                self._cluster_end = e
-            else:
-                self._cluster_end = max(self._cluster_end, e)
-            out[i] = self._cluster_split
+        for a, b in _runs(chrom_idx):
+            c = int(chrom_idx[a])
+            s, e = start[a:b].astype(np.int64), end[a:b].astype(np.int64)
+            carry = self._cluster_end if c == self._chrom else -1
+            prev_max = np.maximum.accumulate(np.concatenate([[carry], e[:-1]]))
+            new = s >= prev_max
+            cluster = np.cumsum(new)  # 0: continues the cluster carried from the last call
+            firsts = np.flatnonzero(new)
+            splits = np.concatenate([[self._cluster_split], self._draw(np.full(len(firsts), c), s[firsts])])
+            out[a:b] = splits[cluster]
+            self._chrom = c
+            self._cluster_end = int(max(carry, e.max()))
+            self._cluster_split = int(out[b - 1])
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -86,7 +90,7 @@ class SplitAssigner:
 
 
 class LeakageCheck:
-    """Counts windows that overlap a window of another split (sorted input)."""
+    """Counts windows that overlap an earlier window of another split (sorted input)."""
 
     def __init__(self) -> None:
         self._chrom = -1
@@ -95,13 +99,40 @@ class LeakageCheck:
         self.examples: list[tuple[int, int, str, str]] = []
 
     def feed(self, chrom_idx: np.ndarray, start: np.ndarray, end: np.ndarray, split: np.ndarray) -> None:
-        for c, s, e, k in zip(chrom_idx.tolist(), start.tolist(), end.tolist(), split.tolist()):
+        for a, b in _runs(chrom_idx):
+            c = int(chrom_idx[a])
             if c != self._chrom:
                 self._chrom = c
                 self._max_end[:] = -1
-            others = [j for j in range(len(SPLITS)) if j != k and self._max_end[j] > s]
-            if others:
-                self.overlaps += 1
-                if len(self.examples) < 5:
-                    self.examples.append((c, s, SPLITS[k], SPLITS[others[0]]))
-            self._max_end[k] = max(self._max_end[k], e)
+            s, e, k = start[a:b].astype(np.int64), end[a:b].astype(np.int64), split[a:b]
+            before = np.empty((len(SPLITS), b - a), dtype=np.int64)
+            for j in range(len(SPLITS)):
+                ends = np.where(k == j, e, -1)
+                before[j] = np.maximum.accumulate(np.concatenate([[self._max_end[j]], ends[:-1]]))
+                self._max_end[j] = max(self._max_end[j], int(ends.max()))
+            other = before.copy()
+            other[k, np.arange(b - a)] = -1  # a window's own split does not count
+            hit = (other > s).any(axis=0)
+            self.overlaps += int(hit.sum())
+            for i in np.flatnonzero(hit)[: max(0, 5 - len(self.examples))]:
+                j = int(np.argmax(other[:, i] > s[i]))
+                self.examples.append((c, int(s[i]), SPLITS[k[i]], SPLITS[j]))
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of equal consecutive values."""
+    if len(values) == 0:
+        return []
+    cuts = np.flatnonzero(values[1:] != values[:-1]) + 1
+    bounds = np.concatenate([[0], cuts, [len(values)]])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def uniform_hash(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
+    """Uniform [0, 1) numbers from two uint64 keys and a seed (splitmix64 finaliser)."""
+    with np.errstate(over="ignore"):
+        x = a * np.uint64(0x9E3779B97F4A7C15) ^ (b + np.uint64(seed & 0xFFFFFFFF) * np.uint64(0xBF58476D1CE4E5B9))
+        for mult in (0xBF58476D1CE4E5B9, 0x94D049BB133111EB):
+            x = (x ^ (x >> np.uint64(30 if mult == 0xBF58476D1CE4E5B9 else 27))) * np.uint64(mult)
+        x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
