@@ -140,11 +140,13 @@ def _stem(name: str) -> str:
 
 
 def _uses_roman(names: list[str]) -> bool:
-    """A naming scheme is roman when it has several roman names and no arabic numbers."""
+    """A naming scheme is roman when it has no arabic numbers and at least two roman
+    names, one of them longer than a letter (so human chrX alone is not roman ten)."""
     stems = [_stem(n) for n in names]
     if any(s.isdigit() for s in stems):
         return False
-    return sum(1 for s in stems if _roman_value(s) and len(s) > 1) >= 2
+    romans = [s for s in stems if _roman_value(s)]
+    return len(romans) >= 2 and any(len(s) > 1 for s in romans)
 
 
 def _canonical(name: str, roman: bool) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pybedtools
 
+from genomicdl.config import iter_sources
 from genomicdl.encode import KIND_CODE, SPLIT_CODE, SPLITS, StoreWriter
 from genomicdl.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.files import write_json_atomic, write_text_atomic
@@ -706,9 +707,19 @@ def build_table_dataset(
 def build_dataset(
     ds: Mapping[str, Any], files: Mapping[str, str], genome: str | None, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
-    """Build the store of a genome dataset (``genome`` = indexed FASTA) or of a table."""
-    if "genome" in ds:
-        if genome is None:
-            raise ValueError("a genome dataset needs the prepared genome")
-        return build_genome_dataset(ds, files, genome, out_store, out_summary, out_gc)
-    return build_table_dataset(ds, files, out_store, out_summary, out_gc)
+    """Build the store of a genome dataset (``genome`` = indexed FASTA) or of a table.
+
+    Errors in an input name the local copy and the URL it was downloaded from.
+    """
+    try:
+        if "genome" in ds:
+            if genome is None:
+                raise ValueError("a genome dataset needs the prepared genome")
+            return build_genome_dataset(ds, files, genome, out_store, out_summary, out_gc)
+        return build_table_dataset(ds, files, out_store, out_summary, out_gc)
+    except InputError as err:
+        urls = dict(iter_sources(ds))
+        for role, path in files.items():
+            if str(path) == err.path and role in urls and urls[role].url != err.path:
+                raise InputError(f"{err.path} (from {urls[role].url})", err.problem, err.line) from None
+        raise

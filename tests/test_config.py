@@ -78,14 +78,14 @@ def test_defaults_are_not_shared_between_datasets() -> None:
     ],
 )
 def test_bad_config_names_the_key(patch: dict, expected: str) -> None:
-    with pytest.raises(ConfigError, match=None) as err:
+    with pytest.raises(ConfigError) as err:
         gconfig.validate(gconfig.merge(base(), patch), SCHEMA)
     assert expected in str(err.value)
 
 
 def test_table_dataset_needs_a_file() -> None:
     raw = {"datasets": {"t": {"table": {"format": "tsv"}}}}
-    with pytest.raises(ConfigError, match="datasets.t.table: needs url or train"):
+    with pytest.raises(ConfigError, match=r"datasets\.t\.table: needs url or train"):
         gconfig.validate(raw, SCHEMA)
 
 

@@ -114,3 +114,27 @@ def test_rerun_has_nothing_to_do(tiny_run: tuple[Path, object]) -> None:
     again = snakemake(["--cores", "2", "--configfile", str(workdir / "tiny.yaml"), "-n"], cwd=workdir)
     assert again.returncode == 0, again.stderr
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_bad_input_stops_the_workflow_with_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bed"
+    bad.write_text("chr2\t100\t200\nchr2\tabc\t300\n")
+    cfg = {
+        "datasets": {
+            "broken": {
+                "genome": {"url": str(DEMO / "yeast" / "genome.fa.gz")},
+                "targets": {"T": {"url": "bad.bed"}},
+                "split": {"valid": ["chrXVI"], "test": ["chrIV"]},
+            }
+        },
+        "models": ["kmer_logreg"],
+        "balance": ["none"],
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    result = snakemake(["--cores", "1", "--configfile", "c.yaml"], cwd=tmp_path, timeout=300)
+    assert result.returncode != 0
+    message = "target.T.bed (from bad.bed), line 2: start and end must be integers, got 'abc' and '300'"
+    assert message in result.stderr
+    assert (tmp_path / "resources/broken/target.T.bed").is_file()  # the download itself worked
+    assert not (tmp_path / "data/broken/dataset.h5").exists()
+    assert not list((tmp_path / "data").rglob("*.tmp[0-9]*")) and not list((tmp_path / "data").rglob(".*bed-*"))
