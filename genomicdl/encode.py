@@ -42,7 +42,14 @@ def chunk_rows(window: int, target_bytes: int = 1 << 20) -> int:
 
 
 class StoreWriter:
-    """Appends windows to a new store; the file appears at ``path`` only on close()."""
+    """Appends windows to a new store; the file appears at ``path`` only on close().
+
+    Rows are buffered and written in whole HDF5 chunks (a few MB), so memory stays
+    bounded and no chunk is written twice. ``ids`` stores a string id per row (tables);
+    genome windows are identified by chromosome and start.
+    """
+
+    BLOCK_CHUNKS = 1  # HDF5 chunks per write
 
     def __init__(
         self,
@@ -51,6 +58,7 @@ class StoreWriter:
         tasks: Sequence[str],
         chroms: Sequence[str],
         attrs: dict[str, Any] | None = None,
+        ids: bool = False,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +66,10 @@ class StoreWriter:
         self.window, self.tasks = window, list(tasks)
         self.rows = chunk_rows(window)
         self.n = 0
-        self._h5 = h5py.File(self.tmp, "w")
+        self._columns = ["seq", "labels", "split", "chrom", "start", "gc", "kind"] + (["id"] if ids else [])
+        self._buffer: dict[str, list[np.ndarray]] = {c: [] for c in self._columns}
+        self._buffered = 0
+        self._h5 = h5py.File(self.tmp, "w", rdcc_nbytes=0)  # whole chunks are written: no cache
         h5 = self._h5
         h5.attrs["format"] = FORMAT
         h5.attrs["window"] = window
@@ -69,22 +80,22 @@ class StoreWriter:
         h5.attrs["kinds"] = json.dumps(KINDS)
         for key, value in (attrs or {}).items():
             h5.attrs[key] = json.dumps(value)
-        t = len(self.tasks)
-
-        def make(name: str, dtype: Any, width: int | None = None) -> None:
-            shape = (0, width) if width else (0,)
-            maxshape = (None, width) if width else (None,)
-            chunks = (self.rows, width) if width else (self.rows * 16,)
-            h5.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, chunks=chunks)
-
-        make("seq", np.uint8, window)
-        make("labels", np.uint8, t)
-        make("split", np.uint8)
-        make("chrom", np.uint16)
-        make("start", np.int64)
-        make("gc", np.float32)
-        make("kind", np.uint8)
-        make("id", h5py.string_dtype())
+        dtypes = {
+            "seq": np.uint8,
+            "labels": np.uint8,
+            "split": np.uint8,
+            "chrom": np.uint16,
+            "start": np.int64,
+            "gc": np.float32,
+            "kind": np.uint8,
+            "id": h5py.string_dtype(),
+        }
+        widths = {"seq": window, "labels": len(self.tasks)}
+        for name in self._columns:
+            width = widths.get(name)
+            shape, maxshape = ((0, width), (None, width)) if width else ((0,), (None,))
+            chunks = (self.rows, width) if width else (self.rows * self.BLOCK_CHUNKS,)
+            h5.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtypes[name], chunks=chunks)
 
     def append(
         self,
@@ -98,28 +109,34 @@ class StoreWriter:
         ids: Sequence[str] | None = None,
     ) -> None:
         """Append n rows (every array has n rows)."""
-        n = len(seq)
-        if n == 0:
+        if len(seq) == 0:
             return
-        lo, hi = self.n, self.n + n
-        columns = {
-            "seq": seq,
-            "labels": labels,
-            "split": split,
-            "chrom": chrom,
-            "start": start,
-            "gc": gc,
-            "kind": kind,
-            "id": np.asarray(ids if ids is not None else [""] * n, dtype=object),
-        }
-        for name, values in columns.items():
+        values = {"seq": seq, "labels": labels, "split": split, "chrom": chrom, "start": start, "gc": gc, "kind": kind}
+        if "id" in self._buffer:
+            values["id"] = np.asarray(ids if ids is not None else [""] * len(seq), dtype=object)
+        for name in self._columns:
+            self._buffer[name].append(np.asarray(values[name]))
+        self._buffered += len(seq)
+        block = self.rows * self.BLOCK_CHUNKS
+        if self._buffered >= block:
+            self._flush(self._buffered - self._buffered % block)
+
+    def _flush(self, count: int) -> None:
+        """Write the first ``count`` buffered rows; keep the rest buffered."""
+        lo, hi = self.n, self.n + count
+        for name in self._columns:
+            data = np.concatenate(self._buffer[name]) if len(self._buffer[name]) > 1 else self._buffer[name][0]
             ds = self._h5[name]
             ds.resize(hi, axis=0)
-            ds[lo:hi] = values
+            ds[lo:hi] = data[:count]
+            self._buffer[name] = [data[count:]] if count < len(data) else []
+        self._buffered -= count
         self.n = hi
 
     def close(self) -> None:
         """Finish the file and move it into place."""
+        if self._buffered:
+            self._flush(self._buffered)
         self._h5.attrs["n"] = self.n
         self._h5.close()
         os.replace(self.tmp, self.path)
@@ -171,11 +188,16 @@ class Store:
         return np.flatnonzero(self.split == SPLIT_CODE[split])
 
     def column(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
-        """A metadata column (chrom, start, gc, kind, id), whole or at sorted rows."""
-        data = self._h5[name]
-        if rows is None:
-            return data[:]
-        return data[:][rows] if len(rows) > len(data) // 8 else data[np.asarray(rows)]
+        """A metadata column (chrom, start, gc, kind, id), whole or at ``rows``."""
+        data = self._h5[name][:]
+        return data if rows is None else data[np.asarray(rows)]
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """Row ids: the table's ids, or chrom:start-end for genome windows."""
+        if "id" in self._h5:
+            return [x.decode() if isinstance(x, bytes) else str(x) for x in self.column("id", rows)]
+        chroms, starts = self.column("chrom", rows), self.column("start", rows)
+        return [f"{self.chroms[c]}:{s}-{s + self.window}" for c, s in zip(chroms.tolist(), starts.tolist())]
 
     def read_seq(self, lo: int, hi: int) -> np.ndarray:
         """Codes of rows [lo, hi)."""

@@ -63,7 +63,7 @@ def evaluate_run(
         meta = {
             "split": np.where(np.arange(len(rows)) < len(valid), "valid", "test"),
             "row": rows,
-            "id": [x.decode() if isinstance(x, bytes) else x for x in store.column("id")[rows]],
+            "id": store.ids(rows),
             "chrom": [chroms[c] for c in store.column("chrom")[rows]],
             "start": store.column("start")[rows],
         }

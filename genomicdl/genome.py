@@ -38,13 +38,15 @@ def prepare_genome(src: str | Path, out: str | Path) -> Path:
     """Make ``out`` a BGZF-compressed, faidx-indexed copy of the FASTA ``src``.
 
     Plain FASTA is compressed, plain gzip is converted once (logged), BGZF is linked.
-    The index files appear together with ``out`` or not at all.
+    Beside it, ``<out>.codes`` holds every base integer-coded (one byte per base, the
+    chromosomes in index order), which Genome memory-maps for fast window access.
+    The files appear together or not at all.
     """
     src, out = Path(src), Path(out)
     _check_fasta_start(src)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    made = [tmp, Path(f"{tmp}.fai"), Path(f"{tmp}.gzi")]
+    made = [tmp, Path(f"{tmp}.fai"), Path(f"{tmp}.gzi"), Path(f"{tmp}.codes")]
     try:
         if is_bgzf(src):
             log.info("genome %s is BGZF-compressed: indexing it as is", src)
@@ -67,7 +69,8 @@ def prepare_genome(src: str | Path, out: str | Path) -> Path:
             pysam.faidx(str(tmp))
         except pysam.utils.SamtoolsError as err:
             raise InputError(src, f"not a valid FASTA file (faidx failed: {err})") from err
-        for path in made[1:3]:
+        _write_codes(tmp, Path(f"{tmp}.codes"))
+        for path in made[1:4]:
             os.replace(path, str(path).replace(str(tmp), str(out)))
         os.replace(tmp, out)
     finally:
@@ -75,6 +78,19 @@ def prepare_genome(src: str | Path, out: str | Path) -> Path:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     return out
+
+
+def _write_codes(fasta: Path, out: Path, block: int = 1 << 23) -> None:
+    """Integer-code a whole indexed FASTA into ``out``, block by block."""
+    with pysam.FastaFile(str(fasta)) as fa, open(out, "wb") as fh:
+        for chrom, size in zip(fa.references, fa.lengths):
+            for lo in range(0, size, block):
+                fh.write(to_codes(fa.fetch(chrom, lo, min(size, lo + block))).tobytes())
+
+
+def codes_path(fasta: str | Path) -> Path:
+    """Where prepare_genome puts the integer-coded copy of a genome."""
+    return Path(f"{fasta}.codes")
 
 
 def _check_fasta_start(path: Path) -> None:
@@ -91,24 +107,46 @@ def _check_fasta_start(path: Path) -> None:
 
 
 class Genome:
-    """Random access to an indexed FASTA, returning integer-coded bases."""
+    """Random access to an indexed FASTA, returning integer-coded bases.
+
+    Reads the ``.codes`` file written by prepare_genome when it is there (positioned
+    reads of one byte per base: no decompression, no decoding, nothing kept mapped),
+    else decodes through pysam.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._fasta = pysam.FastaFile(self.path)
         self.sizes: dict[str, int] = dict(zip(self._fasta.references, self._fasta.lengths))
+        self._codes: int | None = None
+        codes = codes_path(path)
+        if codes.is_file() and codes.stat().st_size == sum(self.sizes.values()):
+            self._codes = os.open(codes, os.O_RDONLY)
+            offsets = np.cumsum([0, *self.sizes.values()])
+            self._offset = dict(zip(self.sizes, offsets[:-1].tolist()))
+
+    def _read(self, chrom: str, lo: int, hi: int) -> np.ndarray:
+        if self._codes is not None:
+            data = os.pread(self._codes, hi - lo, self._offset[chrom] + lo)
+            return np.frombuffer(data, dtype=np.uint8)
+        return to_codes(self._fasta.fetch(chrom, lo, hi))
 
     def codes(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Codes of [start, end); positions beyond the chromosome are N."""
         size = self.sizes[chrom]
         lo, hi = max(start, 0), min(end, size)
+        if lo == start and hi == end:
+            return self._read(chrom, lo, hi)
         out = np.full(end - start, CODE_N, dtype=np.uint8)
         if hi > lo:
-            out[lo - start : hi - start] = to_codes(self._fasta.fetch(chrom, lo, hi))
+            out[lo - start : hi - start] = self._read(chrom, lo, hi)
         return out
 
     def close(self) -> None:
         self._fasta.close()
+        if self._codes is not None:
+            os.close(self._codes)
+            self._codes = None
 
     def __enter__(self) -> Genome:
         return self

@@ -1,7 +1,12 @@
 """The preprocess stage: inputs of one dataset -> the on-disk store, a summary and the
-GC table. Genome datasets go through BED files on disk (pybedtools with the bedtools
-binary) and are encoded chunk by chunk; tables are streamed twice (scan, then encode).
-Memory does not grow with the number of windows beyond a few bytes of metadata per row.
+GC table.
+
+Genome datasets: targets and blacklist are validated and renamed to the genome's
+chromosomes; interval sets are sorted and merged with pybedtools (bedtools); windows
+(around summits plus negatives, or tiles) are encoded chunk by chunk from spans of the
+genome, labelled by the summits they hold, split, and streamed into the HDF5 store.
+Tiles stream without holding windows in memory; peak windows hold ~24 bytes of metadata
+per window (positions, kinds), never sequences. Tables: see genomicdl.tables.
 """
 
 from __future__ import annotations
@@ -17,23 +22,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pybedtools
 
 from genomicdl.config import iter_sources
-from genomicdl.encode import KIND_CODE, SPLIT_CODE, SPLITS, StoreWriter
+from genomicdl.encode import KIND_CODE, StoreWriter
 from genomicdl.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.files import write_json_atomic, write_text_atomic
-from genomicdl.genome import CODE_N, ChromNames, Genome, IntervalStats, read_intervals, to_codes
-from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, gc_fraction, stable_seed
-from genomicdl.tables import iter_records, tasks_of
-from genomicdl.windows import LeakageCheck, SplitAssigner
+from genomicdl.genome import CODE_N, ChromNames, Genome, IntervalStats, read_intervals
+from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, stable_seed
+from genomicdl.summary import DatasetReport, per_positive_count
+from genomicdl.tables import build_table_dataset
+from genomicdl.windows import IntervalSet, LeakageCheck, SplitAssigner, SummitIndex
 
 log = logging.getLogger(__name__)
 
-CHUNK = 65536  # windows per processing chunk
-MAX_SPAN = 4_000_000  # bp of genome fetched at once
-GC_BINS_REPORT = 20
+CHUNK = 4096  # windows per processing chunk
+MAX_SPAN = 1 << 20  # bp of genome read at once
+MAX_GAP = 8_192  # a wider gap between windows starts a new span
 
 
 @contextlib.contextmanager
@@ -50,190 +55,76 @@ def _bed_tempdir(near: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _read_bed_chunks(path: Path, names: list[str]) -> Iterator[pd.DataFrame]:
-    if path.stat().st_size == 0:
-        return
-    yield from pd.read_csv(
-        path, sep="\t", header=None, names=names, chunksize=CHUNK, dtype={names[0]: str}, keep_default_na=False
-    )
+def window_stats(
+    genome: Genome, chrom: str, starts: np.ndarray, window: int, codes: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(codes, GC fraction, N fraction) of windows at sorted ``starts`` on one chromosome.
 
-
-def fetch_windows(genome: Genome, chrom: np.ndarray, start: np.ndarray, window: int) -> np.ndarray:
-    """Codes of windows (sorted by chrom then start) in one (n, window) array.
-
-    Consecutive windows are served from one fetched span of at most MAX_SPAN bp.
+    Nearby windows are served from one read span (at most MAX_SPAN bp, broken at gaps
+    wider than MAX_GAP so sparse windows read little). Temporary memory is bounded by
+    the span and the chunk of windows.
     """
-    out = np.empty((len(start), window), dtype=np.uint8)
-    offsets = np.arange(window, dtype=np.int64)
-    i, n = 0, len(start)
+    n = len(starts)
+    out = np.empty((n, window), dtype=np.uint8)
+    gaps = np.flatnonzero(np.diff(starts) > MAX_GAP) + 1
+    i = 0
     while i < n:
-        j = i + 1
-        while j < n and chrom[j] == chrom[i] and start[j] + window - start[i] <= MAX_SPAN:
-            j += 1
-        lo, hi = int(start[i]), int(start[j - 1]) + window
-        span = genome.codes(str(chrom[i]), lo, hi)
-        out[i:j] = span[(start[i:j] - lo)[:, None] + offsets]
+        j = max(i + 1, int(np.searchsorted(starts, starts[i] + MAX_SPAN - window, side="right")))
+        k = np.searchsorted(gaps, i, side="right")
+        if k < len(gaps):
+            j = min(j, int(gaps[k]))
+        lo = int(starts[i])
+        span = genome.codes(chrom, lo, int(starts[j - 1]) + window)
+        out[i:j] = np.lib.stride_tricks.sliding_window_view(span, window)[starts[i:j] - lo]
         i = j
-    return out
+    n_count = np.count_nonzero(out == CODE_N, axis=1)
+    gc_count = np.count_nonzero((out == 1) | (out == 2), axis=1)
+    gc = (gc_count / np.maximum(window - n_count, 1)).astype(np.float32)
+    nfrac = (n_count / window).astype(np.float32)
+    return (out if codes else None), gc, nfrac
 
 
-class _Report:
-    """Counts and GC histograms accumulated while windows are written."""
-
-    def __init__(self, tasks: list[str]) -> None:
-        self.tasks = tasks
-        self.rows = np.zeros(len(SPLITS), dtype=np.int64)
-        self.pos = np.zeros((len(SPLITS), len(tasks)), dtype=np.int64)
-        self.any_pos = np.zeros(len(SPLITS), dtype=np.int64)
-        self.gc = np.zeros((len(SPLITS), 2, GC_BINS_REPORT), dtype=np.int64)
-        self.kinds: dict[str, int] = {}
-        self.dropped: dict[str, int] = {}
-
-    def add(self, split: np.ndarray, labels: np.ndarray, gc: np.ndarray, kind: np.ndarray) -> None:
-        positive = labels.any(axis=1)
-        b = gc_bin(gc, GC_BINS_REPORT)
-        for k in range(len(SPLITS)):
-            sel = split == k
-            self.rows[k] += sel.sum()
-            self.pos[k] += labels[sel].sum(axis=0, dtype=np.int64)
-            self.any_pos[k] += positive[sel].sum()
-            np.add.at(self.gc[k, 0], b[sel & positive], 1)
-            np.add.at(self.gc[k, 1], b[sel & ~positive], 1)
-        for code in np.unique(kind):
-            name = list(KIND_CODE)[code]
-            self.kinds[name] = self.kinds.get(name, 0) + int((kind == code).sum())
-
-    def drop(self, reason: str, count: int) -> None:
-        if count:
-            self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
-
-    def summary(self) -> dict[str, Any]:
-        per_split = {}
-        for k, name in enumerate(SPLITS):
-            per_split[name] = {
-                "windows": int(self.rows[k]),
-                "positive_any_task": int(self.any_pos[k]),
-                "tasks": {
-                    t: {"positives": int(self.pos[k, i]), "negatives": int(self.rows[k] - self.pos[k, i])}
-                    for i, t in enumerate(self.tasks)
-                },
-            }
-        return {"splits": per_split, "kinds": self.kinds, "dropped": self.dropped}
-
-    def gc_table(self) -> str:
-        lines = ["split\tgc_bin_low\tgc_bin_high\tpositives\tnegatives"]
-        for k, name in enumerate(SPLITS):
-            for b in range(GC_BINS_REPORT):
-                lines.append(
-                    f"{name}\t{b / GC_BINS_REPORT:.2f}\t{(b + 1) / GC_BINS_REPORT:.2f}\t"
-                    f"{self.gc[k, 0, b]}\t{self.gc[k, 1, b]}"
-                )
-        return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------ genome datasets
+Windows = Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray]]  # chrom, starts, kinds, extras
 
 
 def build_genome_dataset(
     ds: Mapping[str, Any], files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
-    """Windows around each task's peaks plus negatives -> store, summary and GC table."""
+    """Windows (around peaks plus negatives, or tiles) -> store, summary and GC table."""
     t0 = time.time()
-    window, half = int(ds["window"]), int(ds["window"]) // 2
+    window = int(ds["window"])
     tasks = list(ds["targets"])
     seed = int(ds["seed"])
-    report = _Report(tasks)
+    report = DatasetReport(tasks)
     with Genome(genome_path) as genome, _bed_tempdir(Path(out_store)) as tmp:
         chroms = list(genome.sizes)
-        chrom_index = {c: i for i, c in enumerate(chroms)}
         names = ChromNames(chroms, ds["chrom_aliases"])
-        sizes_file = tmp / "genome.sizes"
-        sizes_file.write_text("".join(f"{c}\t{s}\n" for c, s in genome.sizes.items()))
         splitter = SplitAssigner(ds["split"], chroms, names, seed)
-
-        # 1. summits per task and positive windows around them
-        summit_beds, pos_lines = [], tmp / "positives.raw.bed"
-        with open(pos_lines, "w") as pos_fh:
-            for i, task in enumerate(tasks):
-                path = files[f"target.{task}"]
-                stats = IntervalStats()
-                raw = tmp / f"summits.{i}.raw.bed"
-                with open(raw, "w") as fh:
-                    for chrom, s, e in read_intervals(path, genome.sizes, names, ds["unknown_chroms"], stats):
-                        fh.write(f"{chrom}\t{s}\t{e}\n")
-                        lo = s - half
-                        if lo < 0 or lo + window > genome.sizes[chrom]:
-                            report.drop(f"{task}: window past a chromosome end", 1)
-                            continue
-                        pos_fh.write(f"{chrom}\t{lo}\t{lo + window}\tpositive\n")
-                if stats.kept == 0:
-                    raise InputError(path, f"no usable records for task {task}")
-                summit_beds.append(pybedtools.BedTool(str(raw)).sort().saveas(str(tmp / f"summits.{i}.bed")))
-                report.drop(f"{task}: unknown chromosome", stats.dropped_unknown_chrom)
-                report.drop(f"{task}: past chromosome end", stats.dropped_out_of_bounds)
-                log.info("task %s: %d records from %s", task, stats.kept, path)
+        summits = _read_summits(tasks, files, genome.sizes, names, ds["unknown_chroms"], report)
         if names.renamed:
             log.info(
                 "chromosome names reconciled with the genome: %s",
                 ", ".join(f"{a}->{b}" for a, b in sorted(names.renamed.items())),
             )
-        black = None
+        black_bed = None
         if "blacklist" in files:
-            black = _read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
-        neg_cfg = ds["negatives"]
+            black_bed = _read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
+        black = IntervalSet.from_bed(black_bed.fn) if black_bed is not None else None
         if ds["mode"] == "tiles":
-            window_beds = [_tiles(genome.sizes, names, ds["tiles"], window, black, tmp, report)]
+            windows = _tiles(genome.sizes, names, ds["tiles"], window, black, report)
+            core = 0  # a summit anywhere in the bin
         else:
-            window_beds = _peak_windows(
-                genome, pos_lines, black, sizes_file, splitter, chrom_index, window, neg_cfg, ds, seed, tmp, report
-            )
-
-        # 4. all windows, sorted, labelled by summits in each window's central half
-        quarter = 0 if ds["mode"] == "tiles" else window // 4  # tiles: a summit anywhere in the bin
-        core = tmp / "core.bed"
-        with open(core, "w") as fh:
-            for bed in window_beds:
-                with open(bed) as src:
-                    for line in src:
-                        f = line.rstrip("\n").split("\t")
-                        s = int(f[1])
-                        extra = f[4] if len(f) > 4 else "0"
-                        fh.write(f"{f[0]}\t{s + quarter}\t{s + window - quarter}\t{f[3]}\t{s}\t{extra}\n")
-        labelled = pybedtools.BedTool(str(core)).sort()
-        for bed in summit_beds:
-            labelled = labelled.intersect(bed, c=True)
-        labelled = labelled.saveas(str(tmp / "labelled.bed"))
-
-        # 5. encode, filter, split and write
-        writer = StoreWriter(
-            out_store,
-            window,
-            tasks,
-            chroms,
-            attrs={
-                "dataset_kind": "genome",
-                "mode": ds["mode"],
-                "split": splitter.describe(),
-                "negatives": dict(neg_cfg),
-            },
-        )
+            windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, ds, tmp, report)
+            core = window // 4  # a summit in the central half
+        attrs = {"dataset_kind": "genome", "mode": ds["mode"], "split": splitter.describe()}
+        writer = StoreWriter(out_store, window, tasks, chroms, attrs=attrs)
         leak = LeakageCheck()
         try:
-            cols = ["chrom", "cs", "ce", "kind", "start", "extra", *[f"t{i}" for i in range(len(tasks))]]
-            for chunk in _read_bed_chunks(Path(labelled.fn), cols):
-                _write_genome_chunk(
-                    chunk,
-                    genome,
-                    chrom_index,
-                    tasks,
-                    window,
-                    ds["max_n_fraction"],
-                    seed,
-                    splitter,
-                    leak,
-                    writer,
-                    report,
-                )
+            for chrom, starts, kinds, extras in windows:
+                _write_chunk(
+                    chrom, starts, kinds, extras, chroms.index(chrom), genome, summits, core, window,
+                    ds["max_n_fraction"], seed, splitter, leak, writer, report,
+                )  # fmt: skip
             _leakage_verdict(leak, ds["split"]["leakage"], chroms)
             writer.close()
         except BaseException:
@@ -241,10 +132,11 @@ def build_genome_dataset(
             raise
     summary = {
         "dataset_kind": "genome",
+        "mode": ds["mode"],
         "window": window,
         "tasks": tasks,
         "n_windows": writer.n,
-        "negatives": dict(neg_cfg),
+        "negatives": dict(ds["negatives"]) if ds["mode"] == "peaks" else None,
         "split": splitter.describe(),
         "chromosomes_renamed": names.renamed,
         "leakage_overlaps": leak.overlaps,
@@ -257,55 +149,30 @@ def build_genome_dataset(
     return summary
 
 
-def _peak_windows(
-    genome: Genome,
-    pos_lines: Path,
-    black: pybedtools.BedTool | None,
-    sizes_file: Path,
-    splitter: SplitAssigner,
-    chrom_index: dict[str, int],
-    window: int,
-    neg_cfg: Mapping[str, Any],
-    ds: Mapping[str, Any],
-    seed: int,
-    tmp: Path,
-    report: _Report,
-) -> list[str]:
-    """Positive windows (minus the blacklist) and their negatives: BED files to label."""
-    positives = _sorted_unique(pybedtools.BedTool(str(pos_lines)), tmp / "positives.bed")
-    if black is not None:
-        before = positives.count()
-        positives = positives.intersect(black, v=True).saveas(str(tmp / "positives.clean.bed"))
-        report.drop("positives overlapping the blacklist", before - positives.count())
-        exclude = positives.cat(black, postmerge=True)
-    else:
-        exclude = positives.merge()
-    n_pos = positives.count()
-    if n_pos == 0:
-        raise GenomicdlError("no positive windows left after filtering; check targets and blacklist")
-    log.info("%d positive windows of %d bp", n_pos, window)
-    negatives = tmp / "negatives.bed"
-    strategy = neg_cfg["strategy"]
-    if strategy == "gc_matched":
-        _gc_matched(
-            genome,
-            positives,
-            exclude,
-            sizes_file,
-            splitter,
-            chrom_index,
-            window,
-            neg_cfg,
-            ds["max_n_fraction"],
-            seed,
-            negatives,
-            report,
-        )
-    elif strategy == "flank":
-        _flanks(genome, positives, exclude, window, neg_cfg["per_positive"], seed, negatives, tmp)
-    else:
-        _shuffles(positives, neg_cfg["per_positive"], seed, negatives)
-    return [positives.fn, str(negatives)]
+def _read_summits(
+    tasks: list[str],
+    files: Mapping[str, str],
+    sizes: Mapping[str, int],
+    names: ChromNames,
+    unknown: str,
+    report: DatasetReport,
+) -> SummitIndex:
+    """Every task's summits, validated and renamed to the genome's chromosomes."""
+    summits = SummitIndex(len(tasks))
+    for i, task in enumerate(tasks):
+        path = files[f"target.{task}"]
+        stats = IntervalStats()
+        by_chrom: dict[str, list[int]] = {}
+        for chrom, s, _ in read_intervals(path, sizes, names, unknown, stats):
+            by_chrom.setdefault(chrom, []).append(s)
+        if stats.kept == 0:
+            raise InputError(path, f"no usable records for task {task}")
+        for chrom, positions in by_chrom.items():
+            summits.add(i, chrom, np.asarray(positions, dtype=np.int64))
+        report.drop(f"{task}: unknown chromosome", stats.dropped_unknown_chrom)
+        report.drop(f"{task}: past chromosome end", stats.dropped_out_of_bounds)
+        log.info("task %s: %d records from %s", task, stats.kept, path)
+    return summits
 
 
 def _tiles(
@@ -313,10 +180,9 @@ def _tiles(
     names: ChromNames,
     tiles_cfg: Mapping[str, Any],
     window: int,
-    black: pybedtools.BedTool | None,
-    tmp: Path,
-    report: _Report,
-) -> str:
+    black: IntervalSet | None,
+    report: DatasetReport,
+) -> Windows:
     """Fixed bins over the chosen chromosomes (full bins only), minus the blacklist."""
     wanted = list(sizes)
     if tiles_cfg["chroms"] is not None:
@@ -327,40 +193,192 @@ def _tiles(
                 raise ConfigError(f"config key tiles.chroms: chromosome {name!r} is not in the genome")
             wanted.append(hit)
     stride = int(tiles_cfg["stride"] or window)
-    sub_sizes = tmp / "tiles.sizes"
-    sub_sizes.write_text("".join(f"{c}\t{sizes[c]}\n" for c in wanted))
-    bins = pybedtools.BedTool().window_maker(g=str(sub_sizes), w=window, s=stride)
-    if black is not None:
-        before = bins.count()
-        bins = bins.intersect(black, v=True).saveas()
-        report.drop("tiles overlapping the blacklist", before - bins.count())
-    out = tmp / "tiles.bed"
-    n_bins = 0
-    with open(bins.fn) as src, open(out, "w") as fh:
-        for line in src:
-            chrom, lo, hi = line.rstrip("\n").split("\t")[:3]
-            if int(hi) - int(lo) == window:
-                fh.write(f"{chrom}\t{lo}\t{hi}\ttile\n")
-                n_bins += 1
-    log.info("tiles: %d bins of %d bp (stride %d) over %d chromosomes", n_bins, window, stride, len(wanted))
-    return str(out)
+    log.info("tiles: bins of %d bp, stride %d, over %d chromosomes", window, stride, len(wanted))
+    for chrom in wanted:
+        for starts in _tile_starts(sizes[chrom], window, stride):
+            if black is not None:
+                keep = ~black.overlaps(chrom, starts, starts + window)
+                report.drop("tiles overlapping the blacklist", int((~keep).sum()))
+                starts = starts[keep]
+            if len(starts):
+                yield chrom, starts, np.full(len(starts), KIND_CODE["tile"], np.uint8), np.zeros(len(starts), np.int64)
 
 
-def _sorted_unique(bed: pybedtools.BedTool, out: Path) -> pybedtools.BedTool:
-    sorted_bed = bed.sort()
-    with open(sorted_bed.fn) as src, open(out, "w") as dst:
-        prev = None
-        for line in src:
-            if line != prev:
-                dst.write(line)
-            prev = line
-    return pybedtools.BedTool(str(out))
+def _tile_starts(size: int, window: int, stride: int) -> Iterator[np.ndarray]:
+    """Starts of full windows every ``stride`` bp along a chromosome, chunk by chunk."""
+    last = size - window
+    for lo in range(0, last + 1, CHUNK * stride):
+        yield np.arange(lo, min(last, lo + (CHUNK - 1) * stride) + 1, stride, dtype=np.int64)
+
+
+def _peak_windows(
+    genome: Genome,
+    summits: SummitIndex,
+    tasks: list[str],
+    black_bed: pybedtools.BedTool | None,
+    black: IntervalSet | None,
+    splitter: SplitAssigner,
+    window: int,
+    ds: Mapping[str, Any],
+    tmp: Path,
+    report: DatasetReport,
+) -> Windows:
+    """Positive windows around summits (minus the blacklist) and their negatives, per
+    chromosome in genome order, sorted by start."""
+    half = window // 2
+    sizes = genome.sizes
+    positives: dict[str, np.ndarray] = {}
+    for chrom in sizes:
+        parts = []
+        for t, task in enumerate(tasks):
+            lo = summits.positions(t, chrom) - half
+            inside = (lo >= 0) & (lo + window <= sizes[chrom])
+            report.drop(f"{task}: window past a chromosome end", int((~inside).sum()))
+            parts.append(lo[inside])
+        starts = np.unique(np.concatenate(parts))
+        if black is not None and len(starts):
+            keep = ~black.overlaps(chrom, starts, starts + window)
+            report.drop("positives overlapping the blacklist", int((~keep).sum()))
+            starts = starts[keep]
+        if len(starts):
+            positives[chrom] = starts
+    n_pos = sum(len(s) for s in positives.values())
+    if n_pos == 0:
+        raise GenomicdlError("no positive windows left after filtering; check targets and blacklist")
+    log.info("%d positive windows of %d bp", n_pos, window)
+
+    # positives and blacklist merged (pybedtools): where no negative may fall
+    pos_bed = tmp / "positives.bed"
+    with open(pos_bed, "w") as fh:
+        for chrom, starts in positives.items():
+            fh.write("".join(f"{chrom}\t{s}\t{s + window}\n" for s in starts.tolist()))
+    pos_tool = pybedtools.BedTool(str(pos_bed))
+    merged = pos_tool.cat(black_bed, postmerge=True) if black_bed is not None else pos_tool.sort().merge()
+    exclude = IntervalSet.from_bed(merged.saveas(str(tmp / "exclude.bed")).fn)
+
+    neg_cfg, seed = ds["negatives"], int(ds["seed"])
+    strategy = neg_cfg["strategy"]
+    per_positive = float(neg_cfg["per_positive"])
+    if strategy == "gc_matched":
+        negatives = _gc_matched(
+            genome, positives, exclude, splitter, window, neg_cfg, ds["max_n_fraction"], seed, report
+        )
+    elif strategy == "flank":
+        negatives = _flanks(sizes, positives, exclude, window, per_positive, seed)
+    else:
+        negatives = _shuffles(positives, per_positive, seed)
+    empty = np.empty(0, np.int64)
+    for chrom in sizes:
+        pos = positives.get(chrom, empty)
+        neg_starts, neg_kinds, neg_extras = negatives.get(chrom, (empty, empty, empty))
+        starts = np.concatenate([pos, neg_starts])
+        kinds = np.concatenate([np.full(len(pos), KIND_CODE["positive"]), neg_kinds]).astype(np.uint8)
+        extras = np.concatenate([np.zeros(len(pos), np.int64), neg_extras])
+        order = np.lexsort((extras, kinds, starts))
+        for lo in range(0, len(order), CHUNK):
+            sel = order[lo : lo + CHUNK]
+            yield chrom, starts[sel], kinds[sel], extras[sel]
+
+
+NegativeRows = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # chrom -> starts, kinds, extras
+
+
+def _gc_matched(
+    genome: Genome,
+    positives: Mapping[str, np.ndarray],
+    exclude: IntervalSet,
+    splitter: SplitAssigner,
+    window: int,
+    neg_cfg: Mapping[str, Any],
+    max_n: float,
+    seed: int,
+    report: DatasetReport,
+) -> NegativeRows:
+    """Background windows whose GC histogram matches the positives', per split stratum."""
+    bins = int(neg_cfg["gc_bins"])
+    chroms = list(genome.sizes)
+    counts: dict[tuple[int, int], int] = {}
+    for chrom, starts in positives.items():
+        _, gc, nfrac = window_stats(genome, chrom, starts, window, codes=False)
+        stratum = int(splitter.strata(np.array([chroms.index(chrom)]))[0])
+        for b, n in enumerate(np.bincount(gc_bin(gc[nfrac <= max_n], bins), minlength=bins).tolist()):
+            if n:
+                counts[(stratum, b)] = counts.get((stratum, b), 0) + n
+    need = {cell: round(n * float(neg_cfg["per_positive"])) for cell, n in counts.items()}
+    sampler = GCSampler(need, bins, stable_seed("gc_matched", seed))
+    n_candidates = 0
+    for c, chrom in enumerate(chroms):
+        stratum = splitter.strata(np.array([c]))
+        for starts in _tile_starts(genome.sizes[chrom], window, window):
+            starts = starts[~exclude.overlaps(chrom, starts, starts + window)]
+            if not len(starts):
+                continue
+            _, gc, nfrac = window_stats(genome, chrom, starts, window, codes=False)
+            ok = nfrac <= max_n
+            n_candidates += int(ok.sum())
+            payload = np.stack([np.full(int(ok.sum()), c, np.int64), starts[ok]], axis=1)
+            sampler.offer(np.repeat(stratum, len(payload)), gc_bin(gc[ok], bins), payload)
+    picked, shortfall = sampler.result()
+    rows = np.concatenate(picked) if picked else np.empty((0, 2), dtype=np.int64)
+    if shortfall:
+        report.drop("gc_matched negatives no GC bin could supply", shortfall)
+        log.warning("gc_matched: %d negatives short (too few background windows in some GC bins)", shortfall)
+    log.info(
+        "gc_matched: %d negatives from %d candidate windows (%d needed)", len(rows), n_candidates, sum(need.values())
+    )
+    out: NegativeRows = {}
+    for c in np.unique(rows[:, 0]).tolist():
+        starts = np.sort(rows[rows[:, 0] == c, 1])
+        out[chroms[c]] = (starts, np.full(len(starts), KIND_CODE["gc_matched"]), np.zeros(len(starts), np.int64))
+    return out
+
+
+def _quotas(per_positive: float, seed: int, strategy: str, chrom: str, starts: np.ndarray) -> np.ndarray:
+    """Negatives per positive: the integer part, plus one at the fractional part's rate."""
+    if per_positive == int(per_positive):
+        return np.full(len(starts), int(per_positive))
+    return np.array([per_positive_count(per_positive, strategy, seed, chrom, s) for s in starts.tolist()])
+
+
+def _flanks(
+    sizes: Mapping[str, int],
+    positives: Mapping[str, np.ndarray],
+    exclude: IntervalSet,
+    window: int,
+    per_positive: float,
+    seed: int,
+) -> NegativeRows:
+    """Windows shifted next to each positive, nearest first, overlapping no positive."""
+    offsets = np.asarray(flank_offsets(window, math.ceil(per_positive)), dtype=np.int64)
+    out: NegativeRows = {}
+    for chrom, starts in positives.items():
+        cand = starts[:, None] + offsets[None, :]
+        flat = cand.ravel()
+        ok = (flat >= 0) & (flat + window <= sizes[chrom])
+        ok[ok] = ~exclude.overlaps(chrom, flat[ok], flat[ok] + window)
+        ok = ok.reshape(cand.shape)
+        take = ok & (np.cumsum(ok, axis=1) <= _quotas(per_positive, seed, "flank", chrom, starts)[:, None])
+        chosen = np.unique(cand[take])
+        out[chrom] = (chosen, np.full(len(chosen), KIND_CODE["flank"]), np.zeros(len(chosen), np.int64))
+    return out
+
+
+def _shuffles(positives: Mapping[str, np.ndarray], per_positive: float, seed: int) -> NegativeRows:
+    """Dinucleotide shuffles of each positive: rows carry the parent's start and a rank."""
+    out: NegativeRows = {}
+    for chrom, starts in positives.items():
+        quota = _quotas(per_positive, seed, "shuffle", chrom, starts)
+        parent = np.repeat(starts, quota)
+        rank = np.concatenate([np.arange(q) for q in quota.tolist()]) if len(quota) else np.empty(0, np.int64)
+        out[chrom] = (parent, np.full(len(parent), KIND_CODE["shuffle"]), rank.astype(np.int64))
+    return out
 
 
 def _read_blacklist(
-    path: str, sizes: Mapping[str, int], aliases: Mapping[str, str], tmp: Path, report: _Report
+    path: str, sizes: Mapping[str, int], aliases: Mapping[str, str], tmp: Path, report: DatasetReport
 ) -> pybedtools.BedTool | None:
-    """Blacklist records on chromosomes the genome lacks cannot matter: counted, dropped."""
+    """Sorted, merged blacklist (pybedtools). Records on chromosomes the genome lacks
+    cannot matter: they are counted and ignored."""
     names = ChromNames(list(sizes), aliases)
     stats = IntervalStats()
     raw = tmp / "blacklist.raw.bed"
@@ -376,147 +394,42 @@ def _read_blacklist(
     return pybedtools.BedTool(str(raw)).sort().merge().saveas(str(tmp / "blacklist.bed"))
 
 
-def _gc_matched(
+def _write_chunk(
+    chrom: str,
+    starts: np.ndarray,
+    kinds: np.ndarray,
+    extras: np.ndarray,
+    chrom_idx: int,
     genome: Genome,
-    positives: pybedtools.BedTool,
-    exclude: pybedtools.BedTool,
-    sizes_file: Path,
-    splitter: SplitAssigner,
-    chrom_index: dict[str, int],
-    window: int,
-    neg_cfg: Mapping[str, Any],
-    max_n: float,
-    seed: int,
-    out: Path,
-    report: _Report,
-) -> None:
-    """Background windows whose GC histogram matches the positives', per split stratum."""
-    bins = int(neg_cfg["gc_bins"])
-    counts: dict[tuple[int, int], int] = {}
-    for chunk in _read_bed_chunks(Path(positives.fn), ["chrom", "start", "end", "kind"]):
-        cidx = chunk["chrom"].map(chrom_index).to_numpy()
-        codes = fetch_windows(genome, chunk["chrom"].to_numpy(), chunk["start"].to_numpy(), window)
-        gc, nfrac = gc_fraction(codes)
-        ok = nfrac <= max_n
-        for s, b in zip(splitter.strata(cidx)[ok].tolist(), gc_bin(gc[ok], bins).tolist()):
-            counts[(s, b)] = counts.get((s, b), 0) + 1
-    need = {cell: round(n * float(neg_cfg["per_positive"])) for cell, n in counts.items()}
-    sampler = GCSampler(need, bins, stable_seed("gc_matched", seed))
-    tiles = pybedtools.BedTool().window_maker(g=str(sizes_file), w=window, s=window)
-    candidates = tiles.intersect(exclude, v=True).saveas()
-    n_candidates = 0
-    for chunk in _read_bed_chunks(Path(candidates.fn), ["chrom", "start", "end"]):
-        chunk = chunk[(chunk["end"] - chunk["start"]) == window]
-        if chunk.empty:
-            continue
-        n_candidates += len(chunk)
-        codes = fetch_windows(genome, chunk["chrom"].to_numpy(), chunk["start"].to_numpy(), window)
-        gc, nfrac = gc_fraction(codes)
-        ok = nfrac <= max_n
-        cidx = chunk["chrom"].map(chrom_index).to_numpy()[ok]
-        payload = np.stack([cidx, chunk["start"].to_numpy()[ok]], axis=1)
-        sampler.offer(splitter.strata(cidx), gc_bin(gc[ok], bins), payload)
-    picked, shortfall = sampler.result()
-    chroms = list(chrom_index)
-    rows = np.concatenate(picked) if picked else np.empty((0, 2), dtype=np.int64)
-    rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))] if len(rows) else rows
-    with open(out, "w") as fh:
-        for c, s in rows.tolist():
-            fh.write(f"{chroms[c]}\t{s}\t{s + window}\tgc_matched\n")
-    if shortfall:
-        report.drop("gc_matched negatives no GC bin could supply", shortfall)
-        log.warning("gc_matched: %d negatives short (too few background windows in some GC bins)", shortfall)
-    log.info(
-        "gc_matched: %d negatives from %d candidate windows (%d needed)", len(rows), n_candidates, sum(need.values())
-    )
-
-
-def _per_positive_count(per_positive: float, *key: object) -> int:
-    whole = math.floor(per_positive)
-    frac = per_positive - whole
-    if frac > 0:
-        u = (stable_seed("count", *key) >> 11) / float(1 << 53)
-        whole += int(u < frac)
-    return whole
-
-
-def _flanks(
-    genome: Genome,
-    positives: pybedtools.BedTool,
-    exclude: pybedtools.BedTool,
-    window: int,
-    per_positive: float,
-    seed: int,
-    out: Path,
-    tmp: Path,
-) -> None:
-    """Windows shifted next to each positive, nearest first, overlapping no positive."""
-    raw = tmp / "flank.candidates.bed"
-    offsets = flank_offsets(window, int(np.ceil(per_positive)))
-    with open(positives.fn) as src, open(raw, "w") as fh:
-        for parent, line in enumerate(src):
-            chrom, s = line.split("\t")[:2]
-            s = int(s)
-            for rank, off in enumerate(offsets):
-                lo = s + off
-                if lo >= 0 and lo + window <= genome.sizes[chrom]:
-                    fh.write(f"{chrom}\t{lo}\t{lo + window}\t{parent}\t{rank}\n")
-    kept = pybedtools.BedTool(str(raw)).intersect(exclude, v=True).saveas()
-    chosen = tmp / "flank.chosen.bed"
-    with open(kept.fn) as src, open(chosen, "w") as fh:
-        current, taken, quota = None, 0, 0
-        for line in src:
-            chrom, lo, hi, parent, _ = line.rstrip("\n").split("\t")
-            if parent != current:
-                current, taken = parent, 0
-                quota = _per_positive_count(per_positive, "flank", seed, parent)
-            if taken < quota:
-                fh.write(f"{chrom}\t{lo}\t{hi}\tflank\n")
-                taken += 1
-    _sorted_unique(pybedtools.BedTool(str(chosen)), out)
-
-
-def _shuffles(positives: pybedtools.BedTool, per_positive: float, seed: int, out: Path) -> None:
-    """Dinucleotide shuffles of each positive: rows carry the parent's coordinates."""
-    with open(positives.fn) as src, open(out, "w") as fh:
-        for line in src:
-            chrom, s, e = line.split("\t")[:3]
-            for k in range(_per_positive_count(per_positive, "shuffle", seed, chrom, s)):
-                fh.write(f"{chrom}\t{s}\t{e}\tshuffle\t{k}\n")
-
-
-def _write_genome_chunk(
-    chunk: pd.DataFrame,
-    genome: Genome,
-    chrom_index: dict[str, int],
-    tasks: list[str],
+    summits: SummitIndex,
+    core: int,
     window: int,
     max_n: float,
     seed: int,
     splitter: SplitAssigner,
     leak: LeakageCheck,
     writer: StoreWriter,
-    report: _Report,
+    report: DatasetReport,
 ) -> None:
-    chrom = chunk["chrom"].to_numpy()
-    start = chunk["start"].to_numpy().astype(np.int64)
-    kind = chunk["kind"].map(KIND_CODE).to_numpy().astype(np.uint8)
-    codes = fetch_windows(genome, chrom, start, window)
-    labels = (chunk[[f"t{i}" for i in range(len(tasks))]].to_numpy() > 0).astype(np.uint8)
-    shuffled = kind == KIND_CODE["shuffle"]
-    for i in np.flatnonzero(shuffled):
-        rng = np.random.default_rng(stable_seed("dinuc", seed, chrom[i], start[i], chunk["extra"].iloc[i]))
+    """Encode, label, filter and split one chunk of sorted windows of a chromosome."""
+    codes, gc, nfrac = window_stats(genome, chrom, starts, window)
+    labels = (summits.counts(chrom, starts + core, starts + window - core) > 0).astype(np.uint8)
+    shuffled = np.flatnonzero(kinds == KIND_CODE["shuffle"])
+    for i in shuffled:
+        rng = np.random.default_rng(stable_seed("dinuc", seed, chrom, int(starts[i]), int(extras[i])))
         codes[i] = dinucleotide_shuffle(codes[i], rng)
     labels[shuffled] = 0
-    gc, nfrac = gc_fraction(codes)
     keep = nfrac <= max_n
     report.drop(f"windows with more than {max_n:.0%} N", int((~keep).sum()))
-    cidx = np.array([chrom_index[c] for c in chrom], dtype=np.uint16)
-    split = splitter.assign(cidx.astype(np.int64), start, start + window)
-    leak.feed(cidx, start, start + window, split)
-    sel = np.flatnonzero(keep)
-    writer.append(codes[sel], labels[sel], split[sel], cidx[sel], start[sel], gc[sel], kind[sel])
-    report.add(split[sel], labels[sel], gc[sel], kind[sel])
+    cidx = np.full(len(starts), chrom_idx, dtype=np.uint16)
+    split = splitter.assign(cidx.astype(np.int64), starts, starts + window)
+    leak.feed(cidx, starts, starts + window, split)
+    if not keep.all():
+        codes, labels, split, cidx, starts, gc, kinds = (
+            x[keep] for x in (codes, labels, split, cidx, starts, gc, kinds)
+        )
+    writer.append(codes, labels, split, cidx, starts, gc, kinds)
+    report.add(split, labels, gc, kinds)
 
 
 def _leakage_verdict(leak: LeakageCheck, policy: str, chroms: list[str]) -> None:
@@ -528,180 +441,6 @@ def _leakage_verdict(leak: LeakageCheck, policy: str, chroms: list[str]) -> None
     if policy == "fail":
         raise GenomicdlError(message + " (set split.leakage: warn to continue)")
     log.warning(message)
-
-
-# ------------------------------------------------------------------ table datasets
-
-
-def _fit(seq: str, window: int) -> tuple[np.ndarray, int]:
-    """Codes of ``seq`` centre-cropped or N-padded to ``window``; -1 crop, +1 pad, 0 fit."""
-    codes = to_codes(seq)
-    n = len(codes)
-    if n == window:
-        return codes, 0
-    if n > window:
-        lo = (n - window) // 2
-        return codes[lo : lo + window], -1
-    out = np.full(window, CODE_N, dtype=np.uint8)
-    lo = (window - n) // 2
-    out[lo : lo + n] = codes
-    return out, 1
-
-
-def _hash(codes: np.ndarray) -> int:
-    return stable_seed(codes.tobytes())
-
-
-def build_table_dataset(
-    ds: Mapping[str, Any], files: Mapping[str, str], out_store: str, out_summary: str, out_gc: str
-) -> dict[str, Any]:
-    """Labelled sequences (one file or one per split) -> store, summary and GC table."""
-    t0 = time.time()
-    table, split_cfg, seed = ds["table"], ds["split"], int(ds["seed"])
-    roles = [r for r in ("table", "table.train", "table.valid", "table.test") if r in files]
-    tasks = tasks_of(table, files[roles[0]])
-    for role in roles[1:]:
-        if tasks_of(table, files[role]) != tasks:
-            raise InputError(
-                files[role], f"tasks {tasks_of(table, files[role])} differ from {tasks} of {files[roles[0]]}"
-            )
-    has_valid_file = "table.valid" in files
-    has_test_file = "table.test" in files
-
-    valid_frac = 0.0 if has_valid_file else float(split_cfg["valid"])
-    test_frac = 0.0 if has_test_file else float(split_cfg["test"])
-
-    def split_stream(role: str) -> Iterator[tuple[Any, str]]:
-        """Records of one file with their split (the same seeded draws in both passes)."""
-        rng = np.random.default_rng(stable_seed("table-split", seed, role))
-        fixed = role.split(".")[1] if "." in role else None
-        for rec in iter_records(files[role], table):
-            u = rng.random()
-            if fixed in ("valid", "test"):
-                yield rec, fixed
-            elif rec.split is not None:
-                yield rec, rec.split
-            else:
-                yield rec, ("valid" if u < valid_frac else "test" if u < valid_frac + test_frac else "train")
-
-    # pass 1: lengths, label counts per split, sequence hashes for the leakage check
-    max_len, n_records = 0, 0
-    neg_seen = {s: 0 for s in SPLITS}
-    pos_seen = {s: 0 for s in SPLITS}
-    hashes: dict[str, list[int]] = {s: [] for s in SPLITS}
-    window = ds["window"]
-    for role in roles:
-        for rec, split in split_stream(role):
-            n_records += 1
-            max_len = max(max_len, len(rec.seq))
-            pos_seen[split] += int(rec.labels.any())
-            neg_seen[split] += int((rec.labels == 0).any())
-            hashes[split].append(_hash(to_codes(rec.seq)))
-    if n_records == 0:
-        raise InputError(files[roles[0]], "no records")
-    window = int(window or max_len)
-    hash_sets = {s: np.unique(np.array(h, dtype=np.uint64)) for s, h in hashes.items()}
-    del hashes
-    leaks = {
-        ("train", "valid"): np.intersect1d(hash_sets["train"], hash_sets["valid"]),
-        ("train", "test"): np.intersect1d(hash_sets["train"], hash_sets["test"]),
-        ("valid", "test"): np.intersect1d(hash_sets["valid"], hash_sets["test"]),
-    }
-    n_leaks = {f"{a}/{b}": len(v) for (a, b), v in leaks.items() if len(v)}
-    policy = split_cfg["leakage"]
-    if n_leaks:
-        message = f"leakage: sequences shared between splits: {n_leaks}"
-        if policy == "fail":
-            raise GenomicdlError(f"{message} (set split.leakage: drop to drop them from train/valid, or warn)")
-        log.warning("%s; %s", message, "dropping the copies from train/valid" if policy == "drop" else "kept")
-    drop = {
-        "train": np.union1d(leaks[("train", "valid")], leaks[("train", "test")]),
-        "valid": leaks[("valid", "test")],
-        "test": np.empty(0, dtype=np.uint64),
-    }
-    complete = {s for s in SPLITS if pos_seen[s] and not neg_seen[s]}
-    if complete:
-        log.info(
-            "splits %s hold positives only: adding %s dinucleotide-shuffled negatives per positive",
-            sorted(complete),
-            ds["negatives"]["per_positive"],
-        )
-
-    # pass 2: encode and write
-    report = _Report(tasks)
-    writer = StoreWriter(out_store, window, tasks, [""], attrs={"dataset_kind": "table"})
-    fitted = {"cropped": 0, "padded": 0}
-    try:
-        buf: dict[str, list[Any]] = {k: [] for k in ("seq", "labels", "split", "kind", "id")}
-
-        def flush() -> None:
-            if not buf["seq"]:
-                return
-            codes = np.stack(buf["seq"])
-            labels = np.stack(buf["labels"])
-            split = np.array(buf["split"], dtype=np.uint8)
-            kind = np.array(buf["kind"], dtype=np.uint8)
-            gc, _ = gc_fraction(codes)
-            n = len(codes)
-            writer.append(codes, labels, split, np.zeros(n, np.uint16), np.full(n, -1, np.int64), gc, kind, buf["id"])
-            report.add(split, labels, gc, kind)
-            for v in buf.values():
-                v.clear()
-
-        for role in roles:
-            for rec, split in split_stream(role):
-                codes, fit = _fit(rec.seq, window)
-                if fit < 0:
-                    fitted["cropped"] += 1
-                elif fit > 0:
-                    fitted["padded"] += 1
-                if policy == "drop" and len(drop[split]) and np.isin(np.uint64(_hash(to_codes(rec.seq))), drop[split]):
-                    report.drop(f"{split} sequences also in a held-out split", 1)
-                    continue
-                code = SPLIT_CODE[split]
-                buf["seq"].append(codes)
-                buf["labels"].append(rec.labels)
-                buf["split"].append(code)
-                buf["kind"].append(KIND_CODE["table"])
-                buf["id"].append(rec.id)
-                if split in complete and rec.labels.any():
-                    count = _per_positive_count(
-                        float(ds["negatives"]["per_positive"]), "table-shuffle", seed, role, rec.line
-                    )
-                    for k in range(count):
-                        rng = np.random.default_rng(stable_seed("dinuc", seed, role, rec.line, k))
-                        buf["seq"].append(dinucleotide_shuffle(codes, rng))
-                        buf["labels"].append(np.zeros_like(rec.labels))
-                        buf["split"].append(code)
-                        buf["kind"].append(KIND_CODE["table_shuffle"])
-                        buf["id"].append(f"{rec.id}|shuffle{k}")
-                if len(buf["seq"]) >= 8192:
-                    flush()
-        flush()
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
-    if fitted["cropped"] or fitted["padded"]:
-        log.info(
-            "sequences fitted to %d bp: %d centre-cropped, %d N-padded", window, fitted["cropped"], fitted["padded"]
-        )
-    summary = {
-        "dataset_kind": "table",
-        "window": window,
-        "tasks": tasks,
-        "n_windows": writer.n,
-        "fitted": fitted,
-        "leakage_shared_sequences": n_leaks,
-        "leakage_policy": policy,
-        "generated_negatives_for": sorted(complete),
-        **report.summary(),
-        "seconds": round(time.time() - t0, 2),
-    }
-    write_text_atomic(out_gc, report.gc_table())
-    write_json_atomic(out_summary, summary)
-    log.info("wrote %d sequences to %s in %.1f s", writer.n, out_store, time.time() - t0)
-    return summary
 
 
 def build_dataset(

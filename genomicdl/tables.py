@@ -1,10 +1,14 @@
 """Tables of labelled sequences: CSV/TSV with named columns, or FASTA with the label in
-each header. Records are streamed and validated; errors name the file and line."""
+each header. Records are streamed and validated (errors name the file and line), twice:
+a scan (lengths, label counts, sequence hashes for the leakage check), then encoding
+into the dataset store."""
 
 from __future__ import annotations
 
 import csv
+import logging
 import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from genomicdl.errors import InputError
-from genomicdl.files import open_text
+from genomicdl.encode import KIND_CODE, SPLIT_CODE, SPLITS, StoreWriter
+from genomicdl.errors import GenomicdlError, InputError
+from genomicdl.files import open_text, write_json_atomic, write_text_atomic
+from genomicdl.genome import CODE_N, to_codes
+from genomicdl.negatives import dinucleotide_shuffle, gc_fraction, stable_seed
+from genomicdl.summary import DatasetReport, per_positive_count
+
+log = logging.getLogger(__name__)
 
 _VALID_SEQ = re.compile(r"^[ACGTUNRYSWKMBDHV]+$", re.IGNORECASE)
 _SPLIT_ALIASES = {
@@ -165,3 +175,177 @@ def _iter_fasta(path: str | Path, pattern: re.Pattern[str]) -> Iterator[Record]:
                 parts.append(line)
     if header is not None:
         yield emit()
+
+
+# ------------------------------------------------------------------ building the store
+
+
+def _fit(seq: str, window: int) -> tuple[np.ndarray, int]:
+    """Codes of ``seq`` centre-cropped or N-padded to ``window``; -1 crop, +1 pad, 0 fit."""
+    codes = to_codes(seq)
+    n = len(codes)
+    if n == window:
+        return codes, 0
+    if n > window:
+        lo = (n - window) // 2
+        return codes[lo : lo + window], -1
+    out = np.full(window, CODE_N, dtype=np.uint8)
+    lo = (window - n) // 2
+    out[lo : lo + n] = codes
+    return out, 1
+
+
+def _hash(codes: np.ndarray) -> int:
+    return stable_seed(codes.tobytes())
+
+
+def build_table_dataset(
+    ds: Mapping[str, Any], files: Mapping[str, str], out_store: str, out_summary: str, out_gc: str
+) -> dict[str, Any]:
+    """Labelled sequences (one file or one per split) -> store, summary and GC table."""
+    t0 = time.time()
+    table, split_cfg, seed = ds["table"], ds["split"], int(ds["seed"])
+    roles = [r for r in ("table", "table.train", "table.valid", "table.test") if r in files]
+    tasks = tasks_of(table, files[roles[0]])
+    for role in roles[1:]:
+        if tasks_of(table, files[role]) != tasks:
+            raise InputError(
+                files[role], f"tasks {tasks_of(table, files[role])} differ from {tasks} of {files[roles[0]]}"
+            )
+    has_valid_file = "table.valid" in files
+    has_test_file = "table.test" in files
+
+    valid_frac = 0.0 if has_valid_file else float(split_cfg["valid"])
+    test_frac = 0.0 if has_test_file else float(split_cfg["test"])
+
+    def split_stream(role: str) -> Iterator[tuple[Any, str]]:
+        """Records of one file with their split (the same seeded draws in both passes)."""
+        rng = np.random.default_rng(stable_seed("table-split", seed, role))
+        fixed = role.split(".")[1] if "." in role else None
+        for rec in iter_records(files[role], table):
+            u = rng.random()
+            if fixed in ("valid", "test"):
+                yield rec, fixed
+            elif rec.split is not None:
+                yield rec, rec.split
+            else:
+                yield rec, ("valid" if u < valid_frac else "test" if u < valid_frac + test_frac else "train")
+
+    # pass 1: lengths, label counts per split, sequence hashes for the leakage check
+    max_len, n_records = 0, 0
+    neg_seen = {s: 0 for s in SPLITS}
+    pos_seen = {s: 0 for s in SPLITS}
+    hashes: dict[str, list[int]] = {s: [] for s in SPLITS}
+    window = ds["window"]
+    for role in roles:
+        for rec, split in split_stream(role):
+            n_records += 1
+            max_len = max(max_len, len(rec.seq))
+            pos_seen[split] += int(rec.labels.any())
+            neg_seen[split] += int((rec.labels == 0).any())
+            hashes[split].append(_hash(to_codes(rec.seq)))
+    if n_records == 0:
+        raise InputError(files[roles[0]], "no records")
+    window = int(window or max_len)
+    hash_sets = {s: np.unique(np.array(h, dtype=np.uint64)) for s, h in hashes.items()}
+    del hashes
+    leaks = {
+        ("train", "valid"): np.intersect1d(hash_sets["train"], hash_sets["valid"]),
+        ("train", "test"): np.intersect1d(hash_sets["train"], hash_sets["test"]),
+        ("valid", "test"): np.intersect1d(hash_sets["valid"], hash_sets["test"]),
+    }
+    n_leaks = {f"{a}/{b}": len(v) for (a, b), v in leaks.items() if len(v)}
+    policy = split_cfg["leakage"]
+    if n_leaks:
+        message = f"leakage: sequences shared between splits: {n_leaks}"
+        if policy == "fail":
+            raise GenomicdlError(f"{message} (set split.leakage: drop to drop them from train/valid, or warn)")
+        log.warning("%s; %s", message, "dropping the copies from train/valid" if policy == "drop" else "kept")
+    drop = {
+        "train": np.union1d(leaks[("train", "valid")], leaks[("train", "test")]),
+        "valid": leaks[("valid", "test")],
+        "test": np.empty(0, dtype=np.uint64),
+    }
+    complete = {s for s in SPLITS if pos_seen[s] and not neg_seen[s]}
+    if complete:
+        log.info(
+            "splits %s hold positives only: adding %s dinucleotide-shuffled negatives per positive",
+            sorted(complete),
+            ds["negatives"]["per_positive"],
+        )
+
+    # pass 2: encode and write
+    report = DatasetReport(tasks)
+    writer = StoreWriter(out_store, window, tasks, [""], attrs={"dataset_kind": "table"}, ids=True)
+    fitted = {"cropped": 0, "padded": 0}
+    try:
+        buf: dict[str, list[Any]] = {k: [] for k in ("seq", "labels", "split", "kind", "id")}
+
+        def flush() -> None:
+            if not buf["seq"]:
+                return
+            codes = np.stack(buf["seq"])
+            labels = np.stack(buf["labels"])
+            split = np.array(buf["split"], dtype=np.uint8)
+            kind = np.array(buf["kind"], dtype=np.uint8)
+            gc, _ = gc_fraction(codes)
+            n = len(codes)
+            writer.append(codes, labels, split, np.zeros(n, np.uint16), np.full(n, -1, np.int64), gc, kind, buf["id"])
+            report.add(split, labels, gc, kind)
+            for v in buf.values():
+                v.clear()
+
+        for role in roles:
+            for rec, split in split_stream(role):
+                codes, fit = _fit(rec.seq, window)
+                if fit < 0:
+                    fitted["cropped"] += 1
+                elif fit > 0:
+                    fitted["padded"] += 1
+                if policy == "drop" and len(drop[split]) and np.isin(np.uint64(_hash(to_codes(rec.seq))), drop[split]):
+                    report.drop(f"{split} sequences also in a held-out split", 1)
+                    continue
+                code = SPLIT_CODE[split]
+                buf["seq"].append(codes)
+                buf["labels"].append(rec.labels)
+                buf["split"].append(code)
+                buf["kind"].append(KIND_CODE["table"])
+                buf["id"].append(rec.id)
+                if split in complete and rec.labels.any():
+                    count = per_positive_count(
+                        float(ds["negatives"]["per_positive"]), "table-shuffle", seed, role, rec.line
+                    )
+                    for k in range(count):
+                        rng = np.random.default_rng(stable_seed("dinuc", seed, role, rec.line, k))
+                        buf["seq"].append(dinucleotide_shuffle(codes, rng))
+                        buf["labels"].append(np.zeros_like(rec.labels))
+                        buf["split"].append(code)
+                        buf["kind"].append(KIND_CODE["table_shuffle"])
+                        buf["id"].append(f"{rec.id}|shuffle{k}")
+                if len(buf["seq"]) >= 8192:
+                    flush()
+        flush()
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    if fitted["cropped"] or fitted["padded"]:
+        log.info(
+            "sequences fitted to %d bp: %d centre-cropped, %d N-padded", window, fitted["cropped"], fitted["padded"]
+        )
+    summary = {
+        "dataset_kind": "table",
+        "window": window,
+        "tasks": tasks,
+        "n_windows": writer.n,
+        "fitted": fitted,
+        "leakage_shared_sequences": n_leaks,
+        "leakage_policy": policy,
+        "generated_negatives_for": sorted(complete),
+        **report.summary(),
+        "seconds": round(time.time() - t0, 2),
+    }
+    write_text_atomic(out_gc, report.gc_table())
+    write_json_atomic(out_summary, summary)
+    log.info("wrote %d sequences to %s in %.1f s", writer.n, out_store, time.time() - t0)
+    return summary

@@ -136,3 +136,69 @@ def uniform_hash(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
             x = (x ^ (x >> np.uint64(30 if mult == 0xBF58476D1CE4E5B9 else 27))) * np.uint64(mult)
         x ^= x >> np.uint64(31)
     return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+class IntervalSet:
+    """Sorted, merged intervals per chromosome (e.g. a blacklist) with vectorised overlap
+    tests. Built from a merged BED (pybedtools does the merging)."""
+
+    def __init__(self, intervals: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        self._by_chrom = dict(intervals or {})
+
+    @classmethod
+    def from_bed(cls, path: str) -> IntervalSet:
+        """Read a sorted, merged BED3+ file."""
+        starts: dict[str, list[int]] = {}
+        ends: dict[str, list[int]] = {}
+        with open(path) as fh:
+            for line in fh:
+                chrom, lo, hi = line.split("\t", 3)[:3]
+                starts.setdefault(chrom, []).append(int(lo))
+                ends.setdefault(chrom, []).append(int(hi))
+        return cls({c: (np.asarray(starts[c], np.int64), np.asarray(ends[c], np.int64)) for c in starts})
+
+    def overlaps(self, chrom: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Whether each [lo, hi) overlaps an interval of the set."""
+        if chrom not in self._by_chrom:
+            return np.zeros(len(lo), dtype=bool)
+        starts, ends = self._by_chrom[chrom]
+        i = np.searchsorted(ends, lo, side="right")  # first interval ending after lo
+        hit = i < len(starts)
+        hit[hit] = starts[i[hit]] < hi[hit]
+        return hit
+
+    def __len__(self) -> int:
+        return sum(len(s) for s, _ in self._by_chrom.values())
+
+
+class SummitIndex:
+    """Summit positions of each task, sorted per chromosome; counts summits in intervals.
+
+    Holds 8 bytes per peak (not per window), so labelling tiles of a whole genome stays
+    in bounded memory.
+    """
+
+    def __init__(self, n_tasks: int) -> None:
+        self._parts: list[dict[str, list[np.ndarray]]] = [{} for _ in range(n_tasks)]
+        self._sorted: list[dict[str, np.ndarray]] = [{} for _ in range(n_tasks)]
+
+    def add(self, task: int, chrom: str, positions: np.ndarray) -> None:
+        self._parts[task].setdefault(chrom, []).append(np.asarray(positions, dtype=np.int64))
+        self._sorted[task].pop(chrom, None)
+
+    def positions(self, task: int, chrom: str) -> np.ndarray:
+        if chrom not in self._sorted[task]:
+            parts = self._parts[task].get(chrom, [])
+            self._sorted[task][chrom] = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        return self._sorted[task][chrom]
+
+    def counts(self, chrom: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """(n, n_tasks) number of summits of each task in each [lo, hi)."""
+        out = np.empty((len(lo), len(self._parts)), dtype=np.int64)
+        for t in range(len(self._parts)):
+            pos = self.positions(t, chrom)
+            out[:, t] = np.searchsorted(pos, hi, side="left") - np.searchsorted(pos, lo, side="left")
+        return out
+
+    def chroms(self) -> list[str]:
+        return sorted({c for part in self._parts for c in part})

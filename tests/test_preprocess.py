@@ -254,7 +254,7 @@ def test_deepbind_tsv_with_positives_only_training_file(tmp_path: Path) -> None:
     assert tr["positives"] == tr["negatives"] > 200  # one shuffle per positive
     assert summary["splits"]["test"]["tasks"]["Bound"] == {"positives": 150, "negatives": 150}
     assert store.window == 101 and store.tasks == ["Bound"]
-    ids = [x.decode() for x in store.column("id")[:3]]
+    ids = store.ids(np.arange(3))
     assert ids[0] == "seq_00001_peak" and ids[1] == "seq_00001_peak|shuffle0"
     store.close()
 

@@ -8,6 +8,7 @@ rule prepare_genome:
         fasta="data/{dataset}/genome.fa.gz",
         fai="data/{dataset}/genome.fa.gz.fai",
         gzi="data/{dataset}/genome.fa.gz.gzi",
+        codes="data/{dataset}/genome.fa.gz.codes",
     log:
         "logs/prepare_genome/{dataset}.log",
     conda:
