@@ -17,6 +17,8 @@ include: "workflow/rules/rebalance.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/benchmark.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/variants.smk"
 
 
 rule all:

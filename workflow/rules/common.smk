@@ -108,11 +108,23 @@ def run_files(pattern, dataset=None):
     ]
 
 
+TARGET_HOOKS = []  # functions returning more targets of `rule all` (one per stage file)
+
+
+def register_targets(hook):
+    """Let a stage file add its outputs to `rule all`."""
+    TARGET_HOOKS.append(hook)
+    return hook
+
+
 def final_targets():
-    return [
+    targets = [
         "results/benchmark.tsv",
         *expand("results/plots/{dataset}/roc_pr.png", dataset=DATASETS),
     ]
+    for hook in TARGET_HOOKS:
+        targets.extend(hook())
+    return targets
 
 
 def mb(size_mb, factor, floor):

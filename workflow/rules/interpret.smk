@@ -1,0 +1,1 @@
+# Attributions and motifs of trained models (opt-in in the config).

@@ -1,0 +1,1 @@
+# Variant-effect scoring from VCF (per dataset with `variants`).
