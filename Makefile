@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.genomicdl-installed
 CORES ?= 2
 
-.PHONY: install demo report test lint format clean-results
+.PHONY: install system-deps demo report test lint format clean-results
 
 install: $(STAMP) system-deps
 
@@ -21,14 +21,21 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
 	touch $@
 
-# bedtools (for pybedtools) from apt when missing and we are root; else say what to do.
+# bedtools (for pybedtools) and chromium (to check the HTML report) from apt when
+# missing and we are root; else say what to do.
+APT_DEPS := bedtools:bedtools chromium:chromium
+
 system-deps:
-	@command -v bedtools >/dev/null || { \
+	@missing=""; for dep in $(APT_DEPS); do command -v $${dep%%:*} >/dev/null || missing="$$missing $${dep##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bedtools >/dev/null; \
+	    echo "installing with apt-get:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "bedtools is missing: install it (apt-get install bedtools, or conda install -c bioconda bedtools)"; exit 1; \
-	  fi; }
+	    echo "missing:$$missing -- install with apt-get install$$missing (bedtools also: conda install -c bioconda bedtools)"; \
+	    case "$$missing" in *bedtools*) exit 1;; esac; \
+	  fi; \
+	fi
 
 demo: install
 	$(BIN)/snakemake --cores $(CORES)

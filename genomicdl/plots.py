@@ -1,4 +1,5 @@
-"""Plots (matplotlib, headless): ROC and PR curves per dataset with every run overlaid."""
+"""Plots (matplotlib, headless): ROC/PR and calibration curves, benchmark points with
+confidence intervals, training curves, class balance, GC distributions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from genomicdl.evaluate import read_predictions
@@ -67,3 +69,118 @@ def labels_for(runs: Sequence[tuple[str, str, str]]) -> list[str]:
     """Legend labels for (model, balance, seed) runs; seeds shown only when several."""
     several = len({r[2] for r in runs}) > 1
     return [run_label(m, b, s if several else None) for m, b, s in runs]
+
+
+def benchmark_points(summary: pd.DataFrame, dataset: str, out: str | Path) -> None:
+    """Mean auROC and auPRC (over seeds, tasks averaged) with 95% CIs per model x balance."""
+    from genomicdl.benchmark import ALL_TASKS
+
+    agg = summary[(summary["dataset"] == dataset) & (summary["task"] == ALL_TASKS)]
+    agg = agg.sort_values(["model", "balance"], kind="stable")
+    labels = [f"{m}\n{b}" for m, b in zip(agg["model"], agg["balance"])]
+    fig, axes = plt.subplots(1, 2, figsize=(max(6, 1.3 * len(agg)) * 1.6, 4.2))
+    for ax, metric in zip(axes, ("auroc", "auprc")):
+        mean = agg[f"{metric}_mean"].to_numpy(dtype=float)
+        lo, hi = agg[f"{metric}_ci_lo"].to_numpy(dtype=float), agg[f"{metric}_ci_hi"].to_numpy(dtype=float)
+        err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
+        x = np.arange(len(agg))
+        ax.bar(x, mean, color="#9ecae1", edgecolor="#3182bd")
+        ax.errorbar(x, mean, yerr=err, fmt="none", ecolor="black", capsize=4, lw=1)
+        ax.set_xticks(x, labels, fontsize=8)
+        low = np.nanmin(lo) if np.isfinite(lo).any() else np.nanmin(mean)
+        ax.set_ylim(max(0.0, min(low, np.nanmin(mean)) - 0.05), 1.0)
+        ax.set(ylabel=f"test {metric} (mean over tasks)", title=f"{dataset}: {metric} with 95% CI")
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def training_curves(runs: Mapping[str, str | Path], dataset: str, out: str | Path) -> None:
+    """Training loss and validation auPRC per epoch, one line per run (history.csv files)."""
+    fig, (ax_loss, ax_prc) = plt.subplots(1, 2, figsize=(11, 4))
+    for label, path in runs.items():
+        history = pd.read_csv(path)
+        ax_loss.plot(history["epoch"], history["train_loss"], lw=1.3, label=label)
+        ax_prc.plot(history["epoch"], history["valid_auprc"], lw=1.3, label=label)
+    ax_loss.set(xlabel="epoch", ylabel="training loss", title=f"{dataset}: training loss")
+    ax_prc.set(xlabel="epoch", ylabel="validation auPRC (mean over tasks)", title=f"{dataset}: validation auPRC")
+    if runs:
+        ax_prc.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def class_balance(counts: Mapping[str, str | Path], dataset: str, out: str | Path) -> None:
+    """Positives and negatives per task in the training index, before and after each
+    rebalancing strategy (counts.tsv files keyed by strategy)."""
+    frames = []
+    for strategy, path in counts.items():
+        table = pd.read_csv(path, sep="\t")
+        table["strategy"] = strategy
+        frames.append(table)
+    table = pd.concat(frames)
+    tasks = list(dict.fromkeys(table["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        sub = table[table["task"] == task]
+        before = sub[sub["stage"] == "before"].iloc[0]
+        after = sub[sub["stage"] == "after"]
+        names = ["before", *after["strategy"]]
+        pos = [before["positives"], *after["positives"]]
+        neg = [before["negatives"], *after["negatives"]]
+        x = np.arange(len(names))
+        ax.bar(x, neg, color="#bdbdbd", label="negatives")
+        ax.bar(x, pos, bottom=neg, color="#e6550d", label="positives")
+        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+        ax.set(title=f"{dataset} / {task}", ylabel="training rows")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def gc_distribution(gc_table: str | Path, dataset: str, out: str | Path) -> None:
+    """GC content of positive and negative windows per split (the preprocess GC table)."""
+    table = pd.read_csv(gc_table, sep="\t")
+    splits = [
+        s for s in ("train", "valid", "test") if table.loc[table["split"] == s, ["positives", "negatives"]].sum().sum()
+    ]
+    fig, axes = plt.subplots(1, len(splits), figsize=(4.2 * len(splits), 3.5), squeeze=False)
+    for ax, split in zip(axes[0], splits):
+        sub = table[table["split"] == split]
+        centre = (sub["gc_bin_low"] + sub["gc_bin_high"]) / 2
+        for column, colour in (("positives", "#e6550d"), ("negatives", "#3182bd")):
+            values = sub[column].to_numpy(dtype=float)
+            ax.step(centre, values / max(values.sum(), 1), where="mid", color=colour, label=column)
+        ax.set(xlabel="GC fraction", ylabel="fraction of windows", title=f"{dataset}: {split}")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def calibration(runs: Mapping[str, str | Path], dataset: str, out: str | Path, bins: int = 10) -> None:
+    """Reliability diagram on the test split: observed positive rate per score bin."""
+    tables = {label: read_predictions(path) for label, path in runs.items()}
+    first = next(iter(tables.values()))
+    tasks = [c.removeprefix("label_") for c in first.columns if c.startswith("label_")]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.3 * len(tasks), 4), squeeze=False)
+    edges = np.linspace(0, 1, bins + 1)
+    for ax, task in zip(axes[0], tasks):
+        for label, table in tables.items():
+            test = table[table["split"] == "test"]
+            y, p = test[f"label_{task}"].to_numpy(), test[f"score_{task}"].to_numpy()
+            which = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+            counts = np.bincount(which, minlength=bins)
+            ok = counts > 0
+            mean_p = np.bincount(which, weights=p, minlength=bins)[ok] / counts[ok]
+            rate = np.bincount(which, weights=y, minlength=bins)[ok] / counts[ok]
+            ax.plot(mean_p, rate, marker="o", ms=3, lw=1.2, label=label)
+        ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
+        ax.set(
+            xlabel="predicted probability",
+            ylabel="observed positive rate",
+            title=f"{dataset} / {task}",
+            xlim=(0, 1),
+            ylim=(0, 1),
+        )
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, out)

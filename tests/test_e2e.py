@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import yaml
@@ -96,6 +102,10 @@ def test_every_stage_left_its_outputs_and_logs(tiny_run: tuple[Path, object]) ->
         "models/srf/kmer_logreg/none/1/model.joblib",
         "results/srf/deepbind/class_weight/1/predictions.tsv.gz",
         "results/plots/tiny_yeast/roc_pr.png",
+        "results/plots/srf/calibration.png",
+        "results/plots/tiny_yeast/training.png",
+        "results/summary.tsv",
+        "results/benchmark.md",
         "logs/train/tiny_yeast/deepbind/none/1.log",
     ):
         assert (workdir / path).is_file(), path
@@ -138,3 +148,70 @@ def test_bad_input_stops_the_workflow_with_a_clear_error(tmp_path: Path) -> None
     assert (tmp_path / "resources/broken/target.T.bed").is_file()  # the download itself worked
     assert not (tmp_path / "data/broken/dataset.h5").exists()
     assert not list((tmp_path / "data").rglob("*.tmp[0-9]*")) and not list((tmp_path / "data").rglob(".*bed-*"))
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=15000",
+]
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    if os.geteuid() == 0:
+        pytest.fail("chromium is missing: `make test` installs it (apt-get install chromium)")
+    pytest.skip("chromium is not installed and we are not root to install it")
+
+
+def test_report_renders_in_chromium(tiny_run: tuple[Path, object], tmp_path: Path) -> None:
+    workdir, result = tiny_run
+    assert result.returncode == 0
+    report = workdir / "results" / "report.html"
+    made = snakemake(["--report", str(report), "--configfile", str(workdir / "tiny.yaml")], cwd=workdir)
+    assert made.returncode == 0, made.stderr[-3000:]
+    html = report.read_text()
+    expected = ["benchmark.tsv", "summary.tsv", "comparisons.tsv", "published.tsv", "benchmark.md"]
+    for dataset in ("tiny_yeast", "srf"):
+        expected += [
+            dataset,
+            *(f"{plot}.png" for plot in ("roc_pr", "calibration", "benchmark", "training", "class_balance", "gc")),
+        ]
+    missing = [entry for entry in expected if entry not in html]
+    assert not missing, missing
+    assert "ROC and precision-recall curves on the held-out test split" in html  # a caption
+    browser = chromium()
+    profile = tmp_path / "profile"
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1280,900",
+            f"--screenshot={shot}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shot.is_file(), run.stderr[-2000:]
+    pixels = plt.imread(shot)[..., :3]
+    assert pixels.std() > 0.05 and (pixels.mean(axis=2) < 0.9).mean() > 0.01  # not a blank page
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    # the report's JavaScript ran and listed our result categories
+    assert "Snakemake" in dom and "tiny_yeast" in dom and "srf" in dom and "benchmark" in dom

@@ -82,6 +82,15 @@ def preprocess_inputs(wildcards):
     return files
 
 
+def data_config(dataset):
+    """The keys of a dataset that shape its data (others must not trigger a rerun)."""
+    return {
+        k: v
+        for k, v in DATASETS[dataset].items()
+        if k not in ("published", "variants", "double_stranded")
+    }
+
+
 def is_genome_dataset(dataset):
     return "genome" in DATASETS[dataset]
 
@@ -117,11 +126,23 @@ def register_targets(hook):
     return hook
 
 
-def final_targets():
-    targets = [
+def benchmark_targets():
+    """What the benchmark table, its statistics and its plots need."""
+    plots = ["roc_pr", "calibration", "benchmark", "class_balance", "gc"]
+    if TORCH_MODELS:
+        plots.append("training")
+    return [
         "results/benchmark.tsv",
-        *expand("results/plots/{dataset}/roc_pr.png", dataset=DATASETS),
+        "results/summary.tsv",
+        "results/comparisons.tsv",
+        "results/published.tsv",
+        "results/benchmark.md",
+        *expand("results/plots/{dataset}/{plot}.png", dataset=DATASETS, plot=plots),
     ]
+
+
+def final_targets():
+    targets = benchmark_targets()
     for hook in TARGET_HOOKS:
         targets.extend(hook())
     return targets

@@ -44,7 +44,7 @@ rule preprocess:
         mem_mb=lambda w, input: mb(input.size_mb, 2, 2000),
         runtime=lambda w, input: int(max(15, input.size_mb / 5)),
     params:
-        dataset=lambda w: DATASETS[w.dataset],
+        dataset=lambda w: data_config(w.dataset),
         files=lambda w: resource_paths(w.dataset),
         genome=lambda w: (
             f"data/{w.dataset}/genome.fa.gz" if is_genome_dataset(w.dataset) else None

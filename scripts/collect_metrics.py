@@ -1,4 +1,4 @@
-"""Snakemake entry of rule benchmark: gather every run's metrics."""
+"""Snakemake entry of rule collect_metrics: every run's metrics in one table."""
 
 import sys
 from pathlib import Path

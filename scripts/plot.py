@@ -1,0 +1,34 @@
+"""Snakemake entry of the plot_* rules: one plot each, chosen by the rule's name."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
+
+from genomicdl.runner import run_step
+import pandas as pd
+
+from genomicdl import plots
+
+smk = snakemake
+dataset = smk.wildcards.dataset
+
+
+def labelled(files: list[str]) -> dict[str, str]:
+    return dict(zip(plots.labels_for(smk.params.runs), files))
+
+
+PLOTS = {
+    "plot_roc_pr": lambda: plots.roc_pr(dataset, labelled(list(smk.input)), smk.output[0]),
+    "plot_calibration": lambda: plots.calibration(labelled(list(smk.input)), dataset, smk.output[0]),
+    "plot_training": lambda: plots.training_curves(labelled(list(smk.input)), dataset, smk.output[0]),
+    "plot_class_balance": lambda: plots.class_balance(
+        dict(zip(smk.params.strategies, smk.input)), dataset, smk.output[0]
+    ),
+    "plot_gc": lambda: plots.gc_distribution(smk.input[0], dataset, smk.output[0]),
+    "plot_benchmark": lambda: [
+        plots.benchmark_points(pd.read_csv(smk.input[0], sep="\t"), dataset, path) for path in smk.output
+    ],
+}
+
+run_step(smk, PLOTS[smk.rule])
