@@ -10,6 +10,7 @@ from conftest import DEMO, REPO, snakemake
 
 from genomicdl import config as gconfig
 from genomicdl.errors import ConfigError
+from genomicdl.files import sha256sum
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -115,3 +116,26 @@ def test_default_config_is_valid_and_offline() -> None:
         for _, source in gconfig.iter_sources(ds):
             assert Path(source.url).is_file(), source.url  # bundled, no network
             assert source.sha256, f"{source.url} is not pinned"
+
+
+BENCHMARKS = sorted((REPO / "config" / "benchmarks").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=[p.stem for p in BENCHMARKS])
+def test_benchmark_configs_are_valid_and_their_local_copies_match(path: Path) -> None:
+    cfg = gconfig.load_yaml(path)
+    validated = gconfig.validate(cfg, SCHEMA)
+    for ds in validated["datasets"].values():
+        for _, source in gconfig.iter_sources(ds):
+            assert source.url.startswith("https://") and source.sha256, source
+    local = path.parent / "local" / path.name
+    assert local.is_file(), f"{path.name} has no offline override"
+    merged = gconfig.validate(gconfig.merge(cfg, gconfig.load_yaml(local)), SCHEMA)
+    shared = REPO.parent / "shared" / "data"
+    if not shared.is_dir():
+        pytest.skip("../shared/data is not beside the repository")
+    for ds in merged["datasets"].values():
+        for _, source in gconfig.iter_sources(ds):
+            copy = REPO / source.url
+            assert copy.is_file(), copy
+            assert sha256sum(copy) == source.sha256, copy
