@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pybedtools
+from tqdm import tqdm
 
 from genomicdl.config import iter_sources
 from genomicdl.encode import KIND_CODE, StoreWriter
@@ -119,12 +121,15 @@ def build_genome_dataset(
         attrs = {"dataset_kind": "genome", "mode": ds["mode"], "split": splitter.describe()}
         writer = StoreWriter(out_store, window, tasks, chroms, attrs=attrs)
         leak = LeakageCheck()
+        progress = tqdm(unit=" windows", unit_scale=True, desc="encoding", mininterval=10, file=sys.stderr)
         try:
             for chrom, starts, kinds, extras in windows:
                 _write_chunk(
                     chrom, starts, kinds, extras, chroms.index(chrom), genome, summits, core, window,
                     ds["max_n_fraction"], seed, splitter, leak, writer, report,
                 )  # fmt: skip
+                progress.update(len(starts))
+            progress.close()
             _leakage_verdict(leak, ds["split"]["leakage"], chroms)
             writer.close()
         except BaseException:
