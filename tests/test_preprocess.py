@@ -65,14 +65,18 @@ def files_of(inputs: dict) -> dict[str, str]:
     }
 
 
+def run_build(ds: dict, files: dict[str, str], inputs: dict, out: Path) -> dict:
+    """build_genome_dataset with the synthetic genome, writing into ``out``."""
+    return build_genome_dataset(
+        ds, files, str(inputs["genome"]), str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv")
+    )
+
+
 def build(inputs: dict, tmp_path: Path, **over: object) -> tuple[dict, Store]:
     ds = dataset(inputs, **over)
     files = {k: v for k, v in files_of(inputs).items() if k != "blacklist" or ds["blacklist"]}
-    out = tmp_path / "data"
-    summary = build_genome_dataset(
-        ds, files, str(inputs["genome"]), str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv")
-    )
-    return summary, Store(out / "d.h5")
+    summary = run_build(ds, files, inputs, tmp_path / "data")
+    return summary, Store(tmp_path / "data" / "d.h5")
 
 
 def test_gc_matched_peaks(genome_inputs: dict, tmp_path: Path) -> None:
@@ -196,28 +200,14 @@ def test_bad_target_fails_naming_file_and_line_and_leaves_nothing(genome_inputs:
     files = {**files_of(genome_inputs), "target.Reb1": str(bad)}
     out = tmp_path / "data"
     with pytest.raises(InputError, match=r"bad\.bed, line 2: chromosome 'chrUn_random' is not in the genome"):
-        build_genome_dataset(
-            dataset(genome_inputs),
-            files,
-            str(genome_inputs["genome"]),
-            str(out / "d.h5"),
-            str(out / "s.json"),
-            str(out / "gc.tsv"),
-        )
+        run_build(dataset(genome_inputs), files, genome_inputs, out)
     assert not out.exists() or list(out.iterdir()) == []
 
 
 def test_split_chromosome_missing_from_genome(genome_inputs: dict, tmp_path: Path) -> None:
     ds = dataset(genome_inputs, split={"valid": ["chrII"], "test": ["chrV"]})
     with pytest.raises(ConfigError, match=r"split\.test: chromosome .chrV. is not in the genome"):
-        build_genome_dataset(
-            ds,
-            files_of(genome_inputs),
-            str(genome_inputs["genome"]),
-            str(tmp_path / "d.h5"),
-            str(tmp_path / "s.json"),
-            str(tmp_path / "g.tsv"),
-        )
+        run_build(ds, files_of(genome_inputs), genome_inputs, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -330,12 +320,5 @@ def test_bad_table_records(tmp_path: Path, content: str, table: dict, line: int,
 def test_dataset_config_is_not_mutated(genome_inputs: dict, tmp_path: Path) -> None:
     ds = dataset(genome_inputs)
     before = copy.deepcopy(ds)
-    build_genome_dataset(
-        ds,
-        files_of(genome_inputs),
-        str(genome_inputs["genome"]),
-        str(tmp_path / "d.h5"),
-        str(tmp_path / "s.json"),
-        str(tmp_path / "g.tsv"),
-    )
+    run_build(ds, files_of(genome_inputs), genome_inputs, tmp_path)
     assert ds == before
