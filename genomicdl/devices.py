@@ -46,6 +46,11 @@ def default_lock_dir() -> Path:
     return Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / f"genomicdl-gpu-locks-{os.getuid()}")
 
 
+def lock_path(lock_dir: str | Path, device: str) -> Path:
+    """The lock file of a device (index, GPU-/MIG- UUID; other characters made safe)."""
+    return Path(lock_dir) / f"gpu{re.sub(r'[^A-Za-z0-9_.-]', '_', device)}.lock"
+
+
 def visible_devices() -> list[str]:
     """Devices this process may use: CUDA_VISIBLE_DEVICES, else the driver's device nodes."""
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -77,7 +82,7 @@ def acquire(
     announced = False
     while True:
         for device in devices:
-            handle = open(lock_dir / f"gpu{device}.lock", "ab")  # noqa: SIM115 (held while the job runs)
+            handle = open(lock_path(lock_dir, device), "ab")  # noqa: SIM115 (held while the job runs)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -87,7 +92,7 @@ def acquire(
             handle.write(f"{os.getpid()}\n".encode())
             handle.flush()
             os.environ["CUDA_VISIBLE_DEVICES"] = device
-            log.info("GPU slot: holding device %s (lock %s)", device, lock_dir / f"gpu{device}.lock")
+            log.info("GPU slot: holding device %s (lock %s)", device, lock_path(lock_dir, device))
             return Slot(device, handle)
         if time.monotonic() > deadline:
             raise RuntimeError(f"all GPUs {devices} stayed busy for {wait_s:.0f} s (locks in {lock_dir})")
