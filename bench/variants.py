@@ -1,0 +1,258 @@
+"""Benchmark of variant-effect scoring: synthetic SNVs through a DeepSEA-size CNN.
+
+Writes a synthetic genome (3 x 10 Mb) and VCFs of 10^4 and 10^5 random SNVs (REF from
+the genome), then scores each VCF in a fresh process with genomicdl's real variants
+stage (streamed VCF, REF checks, windows, ref + alt + both reverse complements through
+the network in one batch, annotated VCF + TSV written chunk by chunk). Prints
+variants/s and peak RSS (VmHWM of the child) of each size.
+
+In the same run it measures the machine's achieved FLOP/s on a dense float32 matrix
+product (torch.matmul, same thread count); divided by the network's FLOPs per variant
+(4 forward passes: ref, alt and their reverse complements) it gives the compute-bound
+limit in variants/s. On a machine shared with other work, wall-clock rates sink with the
+load while a short matmul may catch a quiet moment; the run therefore also reports the
+fraction per CPU-second (FLOPs done per CPU-second of the scoring process, over the
+matmul's FLOPs per CPU-second), which sharing does not distort. The last line is one
+JSON object.
+
+The network is DeepSEA at the paper's sizes (Zhou & Troyanskaya 2015: convolutions of
+320, 480 and 960 filters of width 8, max-pooling by 4, a 925-unit layer, 919 outputs),
+genomicdl.models' ``deepsea`` (same-length convolutions, batch norm off). Its cost grows
+with the window: 4.4 GFLOP per variant at the paper's 1,000 bp, where 10^5 variants
+take hours on two CPU cores; the default window is 100 bp (about 12 M parameters and
+0.5 GFLOP per variant), like the demo's windows. The script prints both figures.
+
+    python bench/variants.py [--sizes 10000 100000] [--window 100] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TASKS = 919
+SETTINGS = {"ref_mismatch": "fail", "bad_records": "fail", "max_allele_length": 50, "chunk_size": 1024}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def deepsea(window: int, tasks: int = TASKS) -> tuple[object, str]:
+    """The DeepSEA network at the paper's sizes: the registry's when it has one, else
+    the same layers built here (convolutions padded to their input length, pooling
+    rounded up, as in genomicdl.models.layers)."""
+    import torch
+    from torch import nn
+
+    from genomicdl.models import CATALOG, build_network
+
+    torch.manual_seed(0)
+    if "deepsea" in CATALOG:
+        params = {"filters": [320, 480, 960], "hidden": 925, "batch_norm": False}
+        return build_network("deepsea", tasks, window, params).eval(), "genomicdl.models deepsea at the paper's sizes"
+    layers: list[nn.Module] = []
+    for i, (c_in, c_out) in enumerate([(4, 320), (320, 480), (480, 960)]):
+        layers += [nn.ConstantPad1d((3, 4), 0.0), nn.Conv1d(c_in, c_out, 8), nn.ReLU()]
+        layers += [nn.MaxPool1d(4, ceil_mode=True), nn.Dropout(0.2)] if i < 2 else [nn.Dropout(0.5)]
+    features = nn.Sequential(*layers)
+    with torch.no_grad():
+        flat = features(torch.zeros(1, 4, window)).numel()
+    head = nn.Sequential(nn.Flatten(), nn.Linear(flat, 925), nn.ReLU(), nn.Linear(925, tasks))
+    return nn.Sequential(features, head).eval(), "the bench's own DeepSEA (genomicdl.models has no deepsea)"
+
+
+def forward_flops(model, window: int) -> int:
+    """FLOPs (2 x multiply-adds) of the convolutions and linear layers for one sequence."""
+    import torch
+    from torch import nn
+
+    total = 0
+
+    def hook(module, _inputs, output) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv1d):
+            total += 2 * output.numel() * module.in_channels // module.groups * module.kernel_size[0]
+        elif isinstance(module, nn.Linear):
+            total += 2 * output.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv1d | nn.Linear)]
+    with torch.inference_mode():
+        model(torch.zeros(1, 4, window))
+    for h in handles:
+        h.remove()
+    return total
+
+
+def matmul_flops(threads: int, size: int = 2048, repeats: int = 5) -> tuple[float, float]:
+    """Achieved float32 FLOP/s of torch.matmul: per wall-clock second (best of
+    ``repeats``) and per CPU-second of the process (best of ``repeats``)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.matmul(a, b)
+    wall = cpu = float("inf")
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        torch.matmul(a, b)
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return 2 * size**3 / wall, 2 * size**3 / cpu
+
+
+def child(vcf: str, genome: str, window: int, threads: int, out: str) -> dict:
+    """Score one VCF with the real stage (in a fresh process)."""
+    import torch
+
+    from genomicdl.variants import NetworkScorer, write_scores
+    from genomicdl.vcf import VcfReader
+
+    torch.set_num_threads(threads)
+    model, _ = deepsea(window)
+    meta = {"tasks": [f"t{i}" for i in range(TASKS)], "window": window, "rc_average": True}
+    scorer = NetworkScorer(model, meta)
+    t0, c0 = time.perf_counter(), time.process_time()
+    summary = write_scores(VcfReader(vcf), genome, scorer, SETTINGS, f"{out}.vcf.gz", f"{out}.tsv.gz", f"{out}.json")
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"variants": summary["scored"], "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": _peak_rss_mb()}
+
+
+def write_vcf(path: Path, genome: str, chroms: dict[str, int], n: int, seed: int) -> None:
+    """``n`` random SNVs, sorted, REF from the genome."""
+    import numpy as np
+
+    from genomicdl.genome import Genome
+
+    rng = np.random.default_rng(seed)
+    names = list(chroms)
+    which = rng.integers(0, len(names), n)
+    pos = rng.integers(1000, min(chroms.values()) - 1000, n)
+    order = np.lexsort((pos, which))
+    shift = rng.integers(1, 4, n)
+    with Genome(genome) as g, open(path, "w") as fh:
+        fh.write("##fileformat=VCFv4.2\n")
+        for name, size in chroms.items():
+            fh.write(f"##contig=<ID={name},length={size}>\n")
+        fh.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        for i in order:
+            chrom, p = names[which[i]], int(pos[i])
+            ref = int(g.codes(chrom, p - 1, p)[0])
+            fh.write(f"{chrom}\t{p}\t.\t{'ACGT'[ref]}\t{'ACGT'[(ref + shift[i]) % 4]}\t.\t.\t.\n")
+
+
+def run_child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--window", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--chrom-mb", type=int, default=10)
+    parser.add_argument("--workdir", type=Path, help="keep the synthetic genome and VCFs here and reuse them")
+    parser.add_argument("--child", nargs=5)
+    args = parser.parse_args()
+    if args.child:
+        vcf, genome, window, threads, out = args.child
+        print(json.dumps(child(vcf, genome, int(window), int(threads), out)))
+        return
+
+    from genomicdl.genome import prepare_genome
+    from genomicdl.synthetic import write_genome
+
+    model, origin = deepsea(args.window)
+    params = sum(p.numel() for p in model.parameters())
+    per_seq = forward_flops(model, args.window)
+    per_variant = 4 * per_seq
+    del model
+    print(f"network: {origin}; window {args.window} bp, {TASKS} tasks, {params / 1e6:.2f} M parameters")
+    print(
+        f"FLOPs: {per_seq / 1e9:.3f} GFLOP per sequence, {per_variant / 1e9:.3f} GFLOP per variant "
+        "(ref, alt and both reverse complements)"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-variants-") as scratch:
+        tmp = args.workdir or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        chroms = {f"chr{i}": args.chrom_mb * 1_000_000 for i in (1, 2, 3)}
+        genome = tmp / "prepared" / "genome.fa.gz"
+        if not genome.exists():
+            write_genome(tmp / "genome.fa", chroms, seed=1)
+            prepare_genome(tmp / "genome.fa", genome)
+            (tmp / "genome.fa").unlink()
+        before = matmul_flops(args.threads)
+        results = {}
+        for n in args.sizes:
+            vcf = tmp / f"snvs.{n}.vcf"
+            if not vcf.exists():
+                write_vcf(vcf, str(genome), chroms, n, seed=n)
+            job = [str(vcf), str(genome), str(args.window), str(args.threads), str(tmp / f"out.{n}")]
+            results[str(n)] = run_child(job)
+            for made in tmp.glob(f"out.{n}.*"):  # GBs at 10^5 variants x 919 tasks
+                made.unlink()
+            r = results[str(n)]
+            print(
+                f"{n:>9,} SNVs: {r['variants'] / r['seconds']:8.1f} variants/s ({r['seconds']:.1f} s, "
+                f"{r['cpu_seconds']:.1f} CPU-s), peak RSS {r['peak_rss_mb']:.0f} MB"
+            )
+        after = matmul_flops(args.threads)
+    flops, flops_cpu = max(before[0], after[0]), max(before[1], after[1])
+    limit = flops / per_variant
+    sizes = [str(n) for n in args.sizes]
+    last = results[sizes[-1]]
+    rate = last["variants"] / last["seconds"]
+    # per CPU-second: what the run achieves of the matmul's FLOPs on the CPU time it got,
+    # a measure that other processes sharing the machine do not distort
+    cpu_fraction = last["variants"] * per_variant / last["cpu_seconds"] / flops_cpu
+    rss = {n: round(results[n]["peak_rss_mb"], 1) for n in sizes}
+    spread = (max(rss.values()) - min(rss.values())) / min(rss.values())
+    load = os.getloadavg()[0]
+    print(
+        f"dense float32 matmul, {args.threads} threads: {flops / 1e9:.1f} GFLOP/s -> compute-bound limit "
+        f"{limit:.1f} variants/s; achieved {rate:.1f} variants/s = {rate / limit:.0%} of it "
+        f"({cpu_fraction:.0%} per CPU-second; load average {load:.1f} on {os.cpu_count()} cores)"
+    )
+    print(f"peak RSS from {sizes[0]} to {sizes[-1]} variants varies by {spread:.1%}")
+    print(
+        json.dumps(
+            {
+                "bench": "variants",
+                "variants_per_s": round(rate, 2),
+                "fraction_of_limit": round(rate / limit, 3),
+                "cpu_fraction_of_limit": round(cpu_fraction, 3),
+                "peak_rss_mb": rss,
+                "rss_spread": round(spread, 4),
+                "variants_per_s_by_size": {n: round(results[n]["variants"] / results[n]["seconds"], 2) for n in sizes},
+                "limit_variants_per_s": round(limit, 2),
+                "matmul_gflop_per_s": round(flops / 1e9, 2),
+                "gflop_per_variant": round(per_variant / 1e9, 4),
+                "parameters": params,
+                "window": args.window,
+                "tasks": TASKS,
+                "threads": args.threads,
+                "load_average": round(load, 2),
+                "network": origin,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

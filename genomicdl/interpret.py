@@ -1,0 +1,194 @@
+"""The interpret stage: what one trained network learned.
+
+For each task, the top-scoring positives of the test split are explained by in-silico
+mutagenesis and gradient x input (genomicdl.attributions); motifs are discovered from
+the attributions (seqlets) and from the first-layer filters, and compared with JASPAR
+(genomicdl.motifs). Outputs of one run, each written atomically:
+
+- attributions.npz: rows, ids, task of each explained sequence, its bases, ISM changes
+  (n, 4, L) and gradient x input (n, 4, L);
+- motifs.meme: every discovered motif (MEME minimal format);
+- motifs.tsv: the best JASPAR matches of every motif, with p-, E- and q-values;
+- logos.png: discovered motifs beside their best match; tracks.png: attribution tracks.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from genomicdl.attributions import explained, gradient_x_input, ism, ism_contributions
+from genomicdl.encode import Store
+from genomicdl.evaluate import read_predictions
+from genomicdl.files import atomic_output, write_text_atomic
+from genomicdl.logos import attribution_tracks, motif_logos
+from genomicdl.motifs import Motif, cluster_seqlets, compare, filter_motifs, find_seqlets, jaspar, write_meme
+from genomicdl.negatives import stable_seed
+from genomicdl.train import load_network
+
+log = logging.getLogger(__name__)
+
+
+def top_positives(predictions: pd.DataFrame, tasks: list[str], k: int) -> pd.DataFrame:
+    """The ``k`` best-scored test positives of each task: columns row, id, task (index),
+    score; ties broken by row."""
+    test = predictions[predictions["split"] == "test"]
+    parts = []
+    for t, task in enumerate(tasks):
+        pos = test[test[f"label_{task}"] == 1]
+        pos = pos.sort_values([f"score_{task}", "row"], ascending=[False, True]).head(k)
+        if pos.empty:
+            log.warning("task %s has no positive in the test split: nothing to explain", task)
+        parts.append(pd.DataFrame({"row": pos["row"], "id": pos["id"], "task": t, "score": pos[f"score_{task}"]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_rows(store: Store, rows: np.ndarray) -> np.ndarray:
+    """Codes of ``rows`` (any order, repeats allowed), streamed from the store."""
+    unique, inverse = np.unique(rows, return_inverse=True)
+    codes = np.empty((len(unique), store.window), dtype=np.uint8)
+    pos = 0
+    for _, batch in store.batches(unique, 1024):
+        codes[pos : pos + len(batch)] = batch
+        pos += len(batch)
+    return codes[inverse]
+
+
+def sample_rows(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """A seeded subsample of at most ``limit`` rows, sorted."""
+    if len(rows) <= limit:
+        return np.sort(rows)
+    return np.sort(np.random.default_rng(seed).choice(rows, size=limit, replace=False))
+
+
+def discover(
+    contrib: np.ndarray,
+    codes: np.ndarray,
+    task_of: np.ndarray,
+    tasks: list[str],
+    settings: Mapping[str, Any],
+    both_strands: bool,
+) -> list[Motif]:
+    """Seqlet motifs of every task from (n, 4, L) contributions."""
+    s = settings["seqlets"]
+    motifs: list[Motif] = []
+    for t, task in enumerate(tasks):
+        mine = task_of == t
+        if not mine.any():
+            continue
+        seqlets = find_seqlets(
+            contrib[mine], codes[mine], s["width"], s["flank"], s["max_per_sequence"], s["min_fraction"], s["max_total"]
+        )
+        found = cluster_seqlets(
+            seqlets, task, s["min_similarity"], s["min_seqlets"], s["max_shift"], both_strands, s["trim"]
+        )
+        log.info("%s: %d seqlets in %d sequences -> %d motifs", task, len(seqlets.seq), int(mine.sum()), len(found))
+        motifs += found
+    return motifs
+
+
+def interpret_run(
+    store_path: str,
+    model_path: str,
+    predictions_path: str,
+    settings: Mapping[str, Any],
+    threads: int,
+    out_attributions: str,
+    out_meme: str,
+    out_table: str,
+    out_logos: str,
+    out_tracks: str,
+) -> pd.DataFrame:
+    """Explain one trained network; returns the motif/JASPAR match table."""
+    t0 = time.time()
+    torch.set_num_threads(max(1, threads))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    j = settings["jaspar"]
+    ref = jaspar(j["release"], j["collection"], j["tax_group"])  # first: a bad setting fails at once
+    model, meta = load_network(model_path)
+    fn = explained(model, bool(meta["rc_average"]))
+    both_strands = bool(meta["double_stranded"])
+    tasks = list(meta["tasks"])
+    chosen = top_positives(read_predictions(predictions_path), tasks, int(settings["top_k"]))
+    rows = chosen["row"].to_numpy(dtype=np.int64)
+    task_of = chosen["task"].to_numpy(dtype=np.int64)
+    with Store(store_path) as store:
+        codes = read_rows(store, rows)
+        test_rows = sample_rows(store.rows("test"), int(settings["filters"]["sequences"]), stable_seed("filters"))
+        filter_codes = read_rows(store, test_rows) if settings["filters"]["enabled"] else None
+    batch = int(settings["batch_size"])
+    deltas = ism(fn, codes, task_of, batch)
+    gxi = gradient_x_input(fn, codes, task_of, batch)
+    ism_c = ism_contributions(deltas, codes)
+    log.info("attributions of %d sequences (%d tasks) in %.1f s", len(codes), len(tasks), time.time() - t0)
+    arrays = {"row": rows, "id": chosen["id"].astype(str).to_numpy(), "task": task_of, "tasks": np.array(tasks)}
+    with atomic_output(out_attributions) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays, codes=codes, ism=deltas, gradient_x_input=gxi)
+
+    contrib = ism_c if settings["seqlets"]["attribution"] == "ism" else gxi
+    motifs = discover(contrib, codes, task_of, tasks, settings, both_strands)
+    if filter_codes is not None:
+        f = settings["filters"]
+        found = filter_motifs(model, filter_codes, f["activation_fraction"], f["min_sites"], f["trim_ic"], batch)
+        log.info("first-layer filters: %d motifs from %d test windows", len(found), len(filter_codes))
+        motifs += found
+    matches = compare(motifs, ref, int(settings["top_matches"]), both_strands, threads)
+    log_matches(matches)
+    write_meme(motifs, out_meme)
+    buf = io.StringIO()
+    matches.to_csv(buf, sep="\t", index=False, float_format="%.4g")
+    write_text_atomic(out_table, buf.getvalue())
+    plots = settings["plots"]
+    motif_logos(motifs, matches, ref, out_logos, int(plots["logos"]))
+    shown = np.concatenate([np.flatnonzero(task_of == t)[: int(plots["tracks"])] for t in range(len(tasks))])
+    titles = [f"{tasks[task_of[i]]}: {chosen['id'].iloc[i]} (score {chosen['score'].iloc[i]:.3f})" for i in shown]
+    attribution_tracks(codes[shown], [("ISM", ism_c[shown]), ("grad x input", gxi[shown])], titles, out_tracks)
+    log.info(
+        "interpreted in %.1f s: %d motifs vs %d %s matrices", time.time() - t0, len(motifs), len(ref.ids), ref.release
+    )
+    return matches
+
+
+def log_matches(matches: pd.DataFrame) -> None:
+    """One log line per motif: its best JASPAR match."""
+    for _, row in matches[matches["rank"] == 1].iterrows():
+        log.info(
+            "%s (%s, %d sites, %s): best match %s %s, q=%.3g",
+            row["motif"],
+            row["source"],
+            row["sites"],
+            row["consensus"],
+            row["jaspar_id"],
+            row["jaspar_name"],
+            row["q_value"],
+        )
+
+
+def recovered(matches: pd.DataFrame, names: list[str], top: int, max_q: float = 1.0) -> dict[str, bool]:
+    """For each JASPAR name: is it among the ``top`` matches (q <= ``max_q``) of some motif?"""
+    hits = matches[(matches["rank"] <= top) & (matches["q_value"] <= max_q)]
+    found = {str(n).upper() for n in hits["jaspar_name"]}
+    return {name: name.upper() in found for name in names}
+
+
+def default_settings() -> dict[str, Any]:
+    """The schema's defaults of the interpret block (for use outside the workflow)."""
+    from genomicdl import config as gconfig
+
+    schema = gconfig.load_schema(Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml")
+    props = schema["properties"]["interpret"]
+
+    def fill(node: Mapping[str, Any]) -> Any:
+        if node.get("type") == "object" and "properties" in node:
+            return {k: fill(v) for k, v in node["properties"].items()}
+        return node.get("default")
+
+    return fill(props)
