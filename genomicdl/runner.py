@@ -1,7 +1,9 @@
 """Running a step from a Snakemake script: log to the rule's log file, report errors.
 
 Everything the step prints (Python logging, tqdm, warnings, C libraries) goes to the
-log; a user-facing error is also printed on the console in one line, without traceback.
+log; a user-facing error is also printed on the console in one line, without traceback,
+and so is any log record made with ``extra=CONSOLE`` (things the user must act on).
+The step's native thread pools (BLAS, OpenMP, PyTorch) are bounded by the rule's threads.
 """
 
 from __future__ import annotations
@@ -13,6 +15,26 @@ from collections.abc import Callable
 from typing import Any
 
 from genomicdl.errors import GenomicdlError
+
+CONSOLE = {"console": True}  # extra= of a log record that the console shows as well
+
+
+class _ConsoleFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return bool(getattr(record, "console", False))
+
+
+def limit_threads(threads: int) -> Any:
+    """Bound BLAS/OpenMP pools (threadpoolctl) and PyTorch's to ``threads``; returns the
+    threadpoolctl limiter (keep it alive while the step runs)."""
+    from threadpoolctl import threadpool_limits
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # pools started later
+        os.environ[var] = str(max(1, threads))
+    limiter = threadpool_limits(limits=max(1, threads))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(max(1, threads))
+    return limiter
 
 
 def run_step(smk: Any, step: Callable[[], Any]) -> None:
@@ -31,8 +53,13 @@ def run_step(smk: Any, step: Callable[[], Any]) -> None:
         level=logging.INFO, stream=sys.stderr, force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.captureWarnings(True)
+    echo = logging.StreamHandler(console)
+    echo.addFilter(_ConsoleFilter())
+    echo.setFormatter(logging.Formatter(f"genomicdl ({smk.rule}): %(message)s"))
+    logging.getLogger().addHandler(echo)
     log = logging.getLogger("genomicdl")
     log.info("rule %s, wildcards %s", smk.rule, dict(smk.wildcards.items()))
+    limiter = limit_threads(int(getattr(smk, "threads", 1) or 1))
     try:
         step()
     except GenomicdlError as err:
@@ -44,5 +71,6 @@ def run_step(smk: Any, step: Callable[[], Any]) -> None:
         console.write(f"genomicdl: rule {smk.rule} failed; see {log_path}\n")
         raise SystemExit(1) from None
     finally:
+        limiter.unregister()
         sys.stdout.flush()
         sys.stderr.flush()

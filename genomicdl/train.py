@@ -706,6 +706,8 @@ def train_baseline(
         weights = baseline_weights(strategy, pos_weight, model_name)
         log.info("model %s: %d rows x %d k-mer features; balance %s", model_name, *x.shape, strategy)
         model.fit(x, y, weights)
+        n_params = model.parameter_count()
+        log.info("model %s: %d fitted parameters over %d tasks", model_name, n_params, y.shape[1])
         tasks, window = store.tasks, store.window
     meta = {
         "format": MODEL_FORMAT,
@@ -718,6 +720,7 @@ def train_baseline(
         "double_stranded": double_stranded,
         "seed": seed,
         "balance": strategy,
+        "parameters": n_params,
         "versions": versions(),
     }
     with atomic_output(out_model) as tmp:
@@ -729,6 +732,7 @@ def train_baseline(
         "balance_note": "focal: no classical counterpart, trained as balance none" if strategy == "focal" else None,
         "train_rows": len(rows),
         "features": int(x.shape[1]),
+        "parameters": n_params,
         "seconds": round(time.time() - t0, 2),
     }
     write_json_atomic(out_stats, stats)

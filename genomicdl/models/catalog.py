@@ -71,14 +71,14 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "kmer_logreg",
             "sklearn",
-            "genomicdl.models.kmer:KmerLogReg",
+            "genomicdl.models.kmer_logreg:KmerLogReg",
             ("k", "C", "max_iter"),
             "k-mer spectrum + logistic regression",
         ),
         ModelEntry(
             "kmer_gbm",
             "sklearn",
-            "genomicdl.models.kmer:KmerGBM",
+            "genomicdl.models.kmer_gbm:KmerGBM",
             ("k", "max_iter", "learning_rate", "max_leaf_nodes"),
             "k-mer spectrum + gradient boosting",
         ),

@@ -1,9 +1,7 @@
-"""Classical baselines on the k-mer spectrum, so that every deep model is measured
-against something simple (cf. gkm-SVM, Ghandi et al. 2014; Lee et al. 2011).
-
-KmerLogReg: standardised k-mer frequencies + L2 logistic regression (scikit-learn).
-KmerGBM: k-mer frequencies + histogram gradient boosting (scikit-learn).
-One estimator per task; strand-collapsed k-mers for double-stranded data.
+"""The k-mer spectrum shared by the classical baselines (kmer_logreg, kmer_gbm), so that
+every deep model is measured against something simple (cf. Lee et al. 2011; gkm-SVM,
+Ghandi et al. 2014): k-mer frequencies, strand-collapsed for double-stranded data, and
+one scikit-learn estimator per task.
 """
 
 from __future__ import annotations
@@ -11,10 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 
 def kmer_columns(k: int, double_stranded: bool) -> np.ndarray:
@@ -48,7 +42,7 @@ def kmer_frequencies(codes: np.ndarray, k: int, double_stranded: bool) -> np.nda
     return counts / np.maximum(valid.sum(axis=1, keepdims=True), 1)
 
 
-class _KmerBaseline:
+class KmerBaseline:
     """Shared fit/predict over tasks; subclasses make the per-task estimator."""
 
     def __init__(self, double_stranded: bool, seed: int, k: int) -> None:
@@ -62,7 +56,7 @@ class _KmerBaseline:
     def _estimator(self) -> Any:
         raise NotImplementedError
 
-    def fit(self, x: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None = None) -> _KmerBaseline:
+    def fit(self, x: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None = None) -> KmerBaseline:
         """Fit one estimator per task; ``pos_weight`` scales positive rows' weight."""
         self.estimators, self.constant = [], []
         for t in range(y.shape[1]):
@@ -81,35 +75,17 @@ class _KmerBaseline:
             self.constant.append(None)
         return self
 
+    def parameter_count(self) -> int:
+        """Fitted numbers of all tasks' estimators (coefficients and intercepts, or tree nodes)."""
+        return sum(self._estimator_parameters(est) for est in self.estimators if est is not None)
+
+    @staticmethod
+    def _estimator_parameters(est: Any) -> int:
+        raise NotImplementedError
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """(n, n_tasks) probabilities of the positive class."""
         out = np.empty((len(x), len(self.estimators)), dtype=np.float32)
         for t, est in enumerate(self.estimators):
             out[:, t] = self.constant[t] if est is None else est.predict_proba(x)[:, 1]
         return out
-
-
-class KmerLogReg(_KmerBaseline):
-    """k-mer frequencies, standardised, with L2-regularised logistic regression."""
-
-    def __init__(self, double_stranded: bool, seed: int, k: int = 5, C: float = 0.1,  # noqa: N803
-                 max_iter: int = 2000) -> None:
-        super().__init__(double_stranded, seed, k)
-        self.C, self.max_iter = C, max_iter
-
-    def _estimator(self) -> Any:
-        return make_pipeline(StandardScaler(),
-                             LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.seed))
-
-
-class KmerGBM(_KmerBaseline):
-    """k-mer frequencies with histogram gradient boosting."""
-
-    def __init__(self, double_stranded: bool, seed: int, k: int = 4, max_iter: int = 200,
-                 learning_rate: float = 0.1, max_leaf_nodes: int = 31) -> None:
-        super().__init__(double_stranded, seed, k)
-        self.max_iter, self.learning_rate, self.max_leaf_nodes = max_iter, learning_rate, max_leaf_nodes
-
-    def _estimator(self) -> Any:
-        return HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=self.learning_rate,
-                                              max_leaf_nodes=self.max_leaf_nodes, random_state=self.seed)
