@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 from genomicdl.errors import DownloadError
 from genomicdl.files import GZIP_MAGIC, atomic_output, gzip_intact
+from genomicdl.runner import CONSOLE
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +68,26 @@ def _fetch_remote(url: str, dst: Path, timeout: float) -> None:
     except urllib.error.URLError as err:
         if isinstance(err.reason, TimeoutError | socket.timeout):
             raise _TransientError(f"timed out after {timeout:.0f} s") from err
+        if _ftp_permanent(err.reason):  # e.g. 550 no such file, 530 login refused: retrying cannot help
+            raise DownloadError(f"{url}: FTP server refused the file: {err.reason}") from err
         raise _TransientError(f"{err.reason}") from err
     except (ConnectionError, OSError) as err:
         raise _TransientError(str(err)) from err
 
 
+def _ftp_permanent(reason: object) -> bool:
+    """An FTP 5xx reply (urllib wraps ftplib.error_perm in a URLError)."""
+    text = str(reason)
+    return "error_perm" in text or text.lstrip("'\"(").startswith("5")
+
+
 def _looks_like_html(path: Path) -> bool:
+    """The file starts like an HTML page (after a byte-order mark, blanks and comments)."""
     with open(path, "rb") as fh:
-        head = fh.read(512).lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head"))
+        head = fh.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    while head.startswith(b"<!--") and b"-->" in head:
+        head = head[head.index(b"-->") + 3 :].lstrip()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
 
 
 def _sha256(path: Path) -> str:
@@ -120,7 +132,7 @@ def fetch(
         if sha256 and digest.lower() != sha256.lower():
             raise DownloadError(f"{url}: checksum mismatch: expected sha256 {sha256.lower()}, got {digest}")
         if not sha256:
-            log.info("sha256 of %s: %s (add it to the config to pin this file)", url, digest)
+            log.info("sha256 of %s: %s (add it to the config to pin this file)", url, digest, extra=CONSOLE)
         else:
             log.info("%s: sha256 verified", url)
     log.info("fetched %s -> %s (%d bytes)", url, out, out.stat().st_size)

@@ -46,6 +46,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(403, b"go away")
         elif self.path == "/html.fa.gz":
             self._send(200, b"<!DOCTYPE html><html><body>Please log in</body></html>", "text/html")
+        elif self.path == "/html-bom.bed":
+            self._send(200, b"\xef\xbb\xbf\n<!-- portal -->\n<html><body>Session expired</body></html>")
         elif self.path == "/truncated.gz":
             self._send(200, PAYLOAD[: len(PAYLOAD) // 2])
         elif self.path == "/flaky.fa.gz":
@@ -93,6 +95,7 @@ def test_transient_errors_are_retried(server: str, tmp_path: Path) -> None:
         ("/missing", None, "HTTP 404"),
         ("/forbidden", None, "HTTP 403"),
         ("/html.fa.gz", None, "HTML page instead of the data file"),
+        ("/html-bom.bed", None, "HTML page instead of the data file"),
         ("/truncated.gz", None, "truncated or corrupt gzip"),
         ("/ok.fa.gz", "0" * 64, f"expected sha256 {'0' * 64}, got {SHA}"),
     ],
@@ -140,6 +143,12 @@ def test_ftp_download(tmp_path: Path) -> None:
     try:
         port = server.address[1]
         fetch(f"ftp://127.0.0.1:{port}/g.fa.gz", tmp_path / "out.fa.gz", SHA)
+        # a missing file is a permanent FTP error (550): reported at once, not retried
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="FTP server refused the file") as err:
+            fetch(f"ftp://127.0.0.1:{port}/nope.fa.gz", tmp_path / "nope.fa.gz", backoff=5)
+        assert time.monotonic() - start < 5 and "nope.fa.gz" in str(err.value)
     finally:
         server.close_all()
     assert (tmp_path / "out.fa.gz").read_bytes() == PAYLOAD
+    assert not (tmp_path / "nope.fa.gz").exists()
