@@ -2,7 +2,7 @@
 
 Sequences are stored integer-coded, one byte per base (A C G T N = 0..4), in chunks of
 rows; the one-hot encoding is made on the fly by the loader (4x less to write and read).
-Labels, split, coordinates, GC and the kind of each window sit beside them. Nothing
+Labels, split, coordinates, strand, GC and the kind of each window sit beside them. Nothing
 here loads the sequences of a whole dataset into memory.
 """
 
@@ -66,7 +66,7 @@ class StoreWriter:
         self.window, self.tasks = window, list(tasks)
         self.rows = chunk_rows(window)
         self.n = 0
-        self._columns = ["seq", "labels", "split", "chrom", "start", "gc", "kind"] + (["id"] if ids else [])
+        self._columns = ["seq", "labels", "split", "chrom", "start", "strand", "gc", "kind"] + (["id"] if ids else [])
         self._buffer: dict[str, list[np.ndarray]] = {c: [] for c in self._columns}
         self._buffered = 0
         self._h5 = h5py.File(self.tmp, "w", rdcc_nbytes=0)  # whole chunks are written: no cache
@@ -86,6 +86,7 @@ class StoreWriter:
             "split": np.uint8,
             "chrom": np.uint16,
             "start": np.int64,
+            "strand": np.int8,
             "gc": np.float32,
             "kind": np.uint8,
             "id": h5py.string_dtype(),
@@ -107,11 +108,23 @@ class StoreWriter:
         gc: np.ndarray,
         kind: np.ndarray,
         ids: Sequence[str] | None = None,
+        strand: np.ndarray | None = None,
     ) -> None:
-        """Append n rows (every array has n rows)."""
+        """Append n rows (every array has n rows). ``strand``: +1 / -1 for the strand of
+        the record a window comes from (the sequence is the reference's forward strand),
+        0 (the default) for unstranded or unknown."""
         if len(seq) == 0:
             return
-        values = {"seq": seq, "labels": labels, "split": split, "chrom": chrom, "start": start, "gc": gc, "kind": kind}
+        values = {
+            "seq": seq,
+            "labels": labels,
+            "split": split,
+            "chrom": chrom,
+            "start": start,
+            "strand": np.zeros(len(seq), np.int8) if strand is None else strand,
+            "gc": gc,
+            "kind": kind,
+        }
         if "id" in self._buffer:
             values["id"] = np.asarray(ids if ids is not None else [""] * len(seq), dtype=object)
         for name in self._columns:
@@ -188,7 +201,7 @@ class Store:
         return np.flatnonzero(self.split == SPLIT_CODE[split])
 
     def column(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
-        """A metadata column (chrom, start, gc, kind, id), whole or at ``rows``."""
+        """A metadata column (chrom, start, strand, gc, kind, id), whole or at ``rows``."""
         data = self._h5[name][:]
         return data if rows is None else data[np.asarray(rows)]
 

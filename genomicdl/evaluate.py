@@ -66,9 +66,11 @@ def evaluate_run(
             "id": store.ids(rows),
             "chrom": [chroms[c] for c in store.column("chrom")[rows]],
             "start": store.column("start")[rows],
+            "strand": np.array([".", "+", "-"])[store.column("strand")[rows]],
         }
     table = pd.DataFrame(meta)
-    table["end"] = np.where(table["start"] >= 0, table["start"] + store.window, -1)
+    end = np.where(table["start"] >= 0, table["start"] + store.window, -1)
+    table.insert(table.columns.get_loc("start") + 1, "end", end)
     for i, task in enumerate(tasks):
         table[f"label_{task}"] = labels[:, i]
         table[f"score_{task}"] = np.round(scores[:, i], 6)

@@ -18,6 +18,7 @@ import pysam
 from genomicdl.errors import InputError
 from genomicdl.files import is_bgzf, is_gzip, open_text
 
+STRAND_CODE = {"+": 1, "-": -1}  # BED strand column -> store strand (0: unknown or unstranded)
 log = logging.getLogger(__name__)
 
 # Byte -> base code: A C G T = 0 1 2 3, anything else (N, IUPAC) = 4; lower case folds.
@@ -271,11 +272,14 @@ def read_intervals(
     unknown: str = "error",
     stats: IntervalStats | None = None,
     points: bool = True,
-) -> Iterator[tuple[str, int, int]]:
+    with_strand: bool = False,
+) -> Iterator[tuple[str, int, int]] | Iterator[tuple[str, int, int, int]]:
     """Stream validated records of a BED3/BED6+/narrowPeak file, renamed to the genome.
 
     With ``points`` each record becomes its 1-bp summit: narrowPeak's summit column,
-    else the interval's midpoint. Otherwise the interval itself is returned.
+    else the interval's midpoint. Otherwise the interval itself is returned. With
+    ``with_strand`` a fourth value is the record's strand (BED column 6): +1 for ``+``,
+    -1 for ``-``, 0 when absent or ``.``.
     Records on unknown chromosomes or past a chromosome's end raise InputError (naming
     file, line and chromosome) unless ``unknown == "drop"``, when they are counted.
     """
@@ -325,12 +329,14 @@ def read_intervals(
                     lineno,
                 )
             stats.kept += 1
-            if not points:
-                yield chrom, start, end
-                continue
-            summit = (start + end) // 2
-            if len(fields) >= 10 and fields[9].lstrip("-").isdigit() and int(fields[9]) >= 0:
-                summit = start + int(fields[9])
-                if summit >= end:
-                    raise InputError(path, f"narrowPeak summit offset {fields[9]} lies outside {start}-{end}", lineno)
-            yield chrom, summit, summit + 1
+            strand = STRAND_CODE.get(fields[5].strip(), 0) if len(fields) >= 6 else 0
+            if points:
+                summit = (start + end) // 2
+                if len(fields) >= 10 and fields[9].lstrip("-").isdigit() and int(fields[9]) >= 0:
+                    summit = start + int(fields[9])
+                    if summit >= end:
+                        raise InputError(
+                            path, f"narrowPeak summit offset {fields[9]} lies outside {start}-{end}", lineno
+                        )
+                start, end = summit, summit + 1
+            yield (chrom, start, end, strand) if with_strand else (chrom, start, end)

@@ -148,6 +148,7 @@ def build_genome_dataset(
         **report.summary(),
         "seconds": round(time.time() - t0, 2),
     }
+    report.log_counts(log)
     write_text_atomic(out_gc, report.gc_table())
     write_json_atomic(out_summary, summary)
     log.info("wrote %d windows to %s in %.1f s", writer.n, out_store, time.time() - t0)
@@ -168,12 +169,14 @@ def _read_summits(
         path = files[f"target.{task}"]
         stats = IntervalStats()
         by_chrom: dict[str, list[int]] = {}
-        for chrom, s, _ in read_intervals(path, sizes, names, unknown, stats):
+        strands: dict[str, list[int]] = {}
+        for chrom, s, _, strand in read_intervals(path, sizes, names, unknown, stats, with_strand=True):
             by_chrom.setdefault(chrom, []).append(s)
+            strands.setdefault(chrom, []).append(strand)
         if stats.kept == 0:
             raise InputError(path, f"no usable records for task {task}")
         for chrom, positions in by_chrom.items():
-            summits.add(i, chrom, np.asarray(positions, dtype=np.int64))
+            summits.add(i, chrom, np.asarray(positions, dtype=np.int64), np.asarray(strands[chrom], dtype=np.int8))
         report.drop(f"{task}: unknown chromosome", stats.dropped_unknown_chrom)
         report.drop(f"{task}: past chromosome end", stats.dropped_out_of_bounds)
         log.info("task %s: %d records from %s", task, stats.kept, path)
@@ -419,6 +422,9 @@ def _write_chunk(
     """Encode, label, filter and split one chunk of sorted windows of a chromosome."""
     codes, gc, nfrac = window_stats(genome, chrom, starts, window)
     labels = (summits.counts(chrom, starts + core, starts + window - core) > 0).astype(np.uint8)
+    # the strand of the peak a window is centred on (shuffles keep their parent's); others 0
+    centred = (kinds == KIND_CODE["positive"]) | (kinds == KIND_CODE["shuffle"])
+    strand = np.where(centred, summits.strand_at(chrom, starts + window // 2), 0).astype(np.int8)
     shuffled = np.flatnonzero(kinds == KIND_CODE["shuffle"])
     for i in shuffled:
         rng = np.random.default_rng(stable_seed("dinuc", seed, chrom, int(starts[i]), int(extras[i])))
@@ -430,10 +436,10 @@ def _write_chunk(
     split = splitter.assign(cidx.astype(np.int64), starts, starts + window)
     leak.feed(cidx, starts, starts + window, split)
     if not keep.all():
-        codes, labels, split, cidx, starts, gc, kinds = (
-            x[keep] for x in (codes, labels, split, cidx, starts, gc, kinds)
+        codes, labels, split, cidx, starts, gc, kinds, strand = (
+            x[keep] for x in (codes, labels, split, cidx, starts, gc, kinds, strand)
         )
-    writer.append(codes, labels, split, cidx, starts, gc, kinds)
+    writer.append(codes, labels, split, cidx, starts, gc, kinds, strand=strand)
     report.add(split, labels, gc, kinds)
 
 
@@ -445,7 +451,7 @@ def _leakage_verdict(leak: LeakageCheck, policy: str, chroms: list[str]) -> None
     message = f"leakage: {leak.overlaps} windows overlap a window of another split, e.g. {examples}"
     if policy == "fail":
         raise GenomicdlError(message + " (set split.leakage: warn to continue)")
-    log.warning(message)
+    log.warning(message + ("" if policy == "warn" else " (kept: leakage drop applies to tables only)"))
 
 
 def build_dataset(

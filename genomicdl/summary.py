@@ -3,6 +3,7 @@ split and task, kinds of windows, dropped records, and GC histograms."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -45,6 +46,14 @@ class DatasetReport:
         """Count records left out, by reason."""
         if count:
             self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
+
+    def log_counts(self, log: logging.Logger) -> None:
+        """Log what was dropped (by reason) and the windows and positives per split."""
+        for reason, count in sorted(self.dropped.items()):
+            log.info("dropped %d: %s", count, reason)
+        for k, name in enumerate(SPLITS):
+            tasks = ", ".join(f"{t} {int(self.pos[k, i])}" for i, t in enumerate(self.tasks))
+            log.info("%s: %d windows, positives per task: %s", name, int(self.rows[k]), tasks)
 
     def summary(self) -> dict[str, Any]:
         per_split = {}

@@ -345,6 +345,7 @@ def build_table_dataset(
         **report.summary(),
         "seconds": round(time.time() - t0, 2),
     }
+    report.log_counts(log)
     write_text_atomic(out_gc, report.gc_table())
     write_json_atomic(out_summary, summary)
     log.info("wrote %d sequences to %s in %.1f s", writer.n, out_store, time.time() - t0)

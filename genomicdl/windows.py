@@ -181,10 +181,41 @@ class SummitIndex:
     def __init__(self, n_tasks: int) -> None:
         self._parts: list[dict[str, list[np.ndarray]]] = [{} for _ in range(n_tasks)]
         self._sorted: list[dict[str, np.ndarray]] = [{} for _ in range(n_tasks)]
+        self._strand_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._strands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def add(self, task: int, chrom: str, positions: np.ndarray) -> None:
-        self._parts[task].setdefault(chrom, []).append(np.asarray(positions, dtype=np.int64))
+    def add(self, task: int, chrom: str, positions: np.ndarray, strands: np.ndarray | None = None) -> None:
+        """Summits of one task on one chromosome, with their records' strands (+1, -1, 0)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        self._parts[task].setdefault(chrom, []).append(positions)
         self._sorted[task].pop(chrom, None)
+        if strands is not None and np.any(strands):
+            self._strand_parts.setdefault(chrom, []).append((positions, np.asarray(strands, dtype=np.int8)))
+            self._strands.pop(chrom, None)
+
+    def strand_at(self, chrom: str, centres: np.ndarray) -> np.ndarray:
+        """Strand of the summit at each centre: the records' common strand, else 0
+        (no summit there, unstranded records, or records on both strands)."""
+        if chrom not in self._strands:
+            parts = self._strand_parts.get(chrom, [])
+            if not parts:
+                self._strands[chrom] = (np.empty(0, np.int64), np.empty(0, np.int8))
+            else:
+                pos = np.concatenate([p for p, _ in parts])
+                strand = np.concatenate([s for _, s in parts])
+                order = np.argsort(pos, kind="stable")
+                pos, strand = pos[order], strand[order]
+                unique, first = np.unique(pos, return_index=True)
+                lo, hi = np.minimum.reduceat(strand, first), np.maximum.reduceat(strand, first)
+                self._strands[chrom] = (unique, np.where(lo == hi, lo, 0).astype(np.int8))
+        unique, strand = self._strands[chrom]
+        centres = np.asarray(centres, dtype=np.int64)
+        out = np.zeros(len(centres), dtype=np.int8)
+        if len(unique):
+            idx = np.minimum(np.searchsorted(unique, centres), len(unique) - 1)
+            hit = unique[idx] == centres
+            out[hit] = strand[idx[hit]]
+        return out
 
     def positions(self, task: int, chrom: str) -> np.ndarray:
         if chrom not in self._sorted[task]:

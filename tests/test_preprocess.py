@@ -106,6 +106,25 @@ def test_gc_matched_peaks(genome_inputs: dict, tmp_path: Path) -> None:
     store.close()
 
 
+def test_windows_keep_the_strand_of_their_peak(genome_inputs: dict, tmp_path: Path) -> None:
+    _, store = build(genome_inputs, tmp_path)
+    kind, strand = store.column("kind"), store.column("strand")
+    chrom = np.array(store.chroms)[store.column("chrom")]
+    centre = store.column("start") + 50
+    # the BED6 records' strands, by (chromosome, summit)
+    by_site: dict[tuple[str, int], set[int]] = {}
+    for path in (genome_inputs["REB1"], genome_inputs["CBF1"]):
+        for line in Path(path).read_text().splitlines():
+            c, a, b, *_, sign = line.split("\t")
+            key = (list(CHROMS)[int(c.removeprefix("chr")) - 1], (int(a) + int(b)) // 2)
+            by_site.setdefault(key, set()).add(1 if sign == "+" else -1)
+    pos = np.flatnonzero(kind == KIND_CODE["positive"])
+    expected = [next(iter(v)) if len(v := by_site[(chrom[i], int(centre[i]))]) == 1 else 0 for i in pos]
+    assert np.array_equal(strand[pos], expected) and set(np.unique(strand[pos])) >= {-1, 1}
+    assert not strand[kind == KIND_CODE["gc_matched"]].any()  # genomic background: unstranded
+    store.close()
+
+
 def test_flank_negatives_sit_next_to_positives(genome_inputs: dict, tmp_path: Path) -> None:
     _, store = build(genome_inputs, tmp_path, negatives={"strategy": "flank", "per_positive": 2})
     kind = store.column("kind")
@@ -322,3 +341,23 @@ def test_dataset_config_is_not_mutated(genome_inputs: dict, tmp_path: Path) -> N
     before = copy.deepcopy(ds)
     run_build(ds, files_of(genome_inputs), genome_inputs, tmp_path)
     assert ds == before
+
+
+@pytest.mark.parametrize("policy", ["fail", "warn"])
+def test_genome_leakage_verdict_fails_or_warns(policy: str, caplog: pytest.LogCaptureFixture) -> None:
+    from genomicdl.errors import GenomicdlError
+    from genomicdl.preprocess import _leakage_verdict
+    from genomicdl.windows import LeakageCheck
+
+    leak = LeakageCheck()
+    starts = np.array([0, 150, 1000], dtype=np.int64)  # the second overlaps the first, in another split
+    leak.feed(np.zeros(3, np.int64), starts, starts + 200, np.array([0, 2, 0], dtype=np.uint8))
+    assert leak.overlaps == 1
+    if policy == "fail":
+        with pytest.raises(GenomicdlError, match=r"1 windows overlap a window of another split, e\.g\. chrA:150"):
+            _leakage_verdict(leak, policy, ["chrA"])
+    else:
+        caplog.set_level("WARNING")
+        _leakage_verdict(leak, policy, ["chrA"])
+        assert "chrA:150" in caplog.text
+
