@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import http.server
 import os
+import random
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
@@ -126,15 +131,80 @@ def test_rerun_has_nothing_to_do(tiny_run: tuple[Path, object]) -> None:
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_bad_input_stops_the_workflow_with_a_clear_error(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.bed"
-    bad.write_text("chr2\t100\t200\nchr2\tabc\t300\n")
+class BadFiles(http.server.BaseHTTPRequestHandler):
+    """/missing.fa.gz: 404; /login.fa.gz: an HTML page with status 200."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        code, body = (200, b"<!DOCTYPE html><html>Sign in</html>") if self.path == "/login.fa.gz" else (404, b"")
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def bad_server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadFiles)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+GOOD_BED = "chr1\t100\t200\nchr1\t300\t400\n"
+# case -> (genome url, target text, target sha256, message the user sees, path that must not exist)
+BAD_INPUTS = {
+    "bad_integer": (
+        "genome.fa", "chr1\t100\t200\nchr1\tabc\t300\n", None,
+        "target.T.bed (from bad.bed), line 2: start and end must be integers, got 'abc' and '300'",
+        "data/broken/dataset.h5",
+    ),
+    "unknown_chromosome": (
+        "genome.fa", GOOD_BED + "chrZ\t10\t20\n", None,
+        "target.T.bed (from bad.bed), line 3: chromosome 'chrZ' is not in the genome",
+        "data/broken/dataset.h5",
+    ),
+    "past_chromosome_end": (
+        "genome.fa", GOOD_BED + "chr2\t4990\t5100\n", None,
+        "target.T.bed (from bad.bed), line 3: interval chr2:4990-5100 ends past the end of chr2 (5000 bp)",
+        "data/broken/dataset.h5",
+    ),
+    "checksum_mismatch": (
+        "genome.fa", GOOD_BED, "0" * 64,
+        "bad.bed: checksum mismatch: expected sha256 " + "0" * 64 + ", got",
+        "resources/broken/target.T.bed",
+    ),
+    "http_404": (
+        "{server}/missing.fa.gz", GOOD_BED, None, "{server}/missing.fa.gz: HTTP 404", "resources/broken/genome.fa.gz"
+    ),
+    "html_page": (
+        "{server}/login.fa.gz", GOOD_BED, None,
+        "{server}/login.fa.gz: the server returned an HTML page instead of the data file",
+        "resources/broken/genome.fa.gz",
+    ),
+    "truncated_gzip": (
+        "cut.fa.gz", GOOD_BED, None, "cut.fa.gz: truncated or corrupt gzip file", "resources/broken/genome.fa.gz"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_stops_the_workflow_with_a_clear_error(case: str, bad_server: str, tmp_path: Path) -> None:
+    genome_url, bed, sha, message, absent = (x.format(server=bad_server) if x else x for x in BAD_INPUTS[case])
+    rng = random.Random(0)
+    fasta = "".join(f">chr{i}\n{''.join(rng.choices('ACGT', k=5000))}\n" for i in (1, 2, 3))
+    (tmp_path / "genome.fa").write_text(fasta)
+    (tmp_path / "cut.fa.gz").write_bytes(gzip.compress(fasta.encode())[:2000])
+    (tmp_path / "bad.bed").write_text(bed)
     cfg = {
         "datasets": {
             "broken": {
-                "genome": {"url": str(DEMO / "yeast" / "genome.fa.gz")},
-                "targets": {"T": {"url": "bad.bed"}},
-                "split": {"valid": ["chrXVI"], "test": ["chrIV"]},
+                "genome": {"url": genome_url},
+                "targets": {"T": {"url": "bad.bed", "sha256": sha}},
+                "window": 50,
+                "split": {"valid": ["chr2"], "test": ["chr3"]},
             }
         },
         "models": ["kmer_logreg"],
@@ -143,11 +213,10 @@ def test_bad_input_stops_the_workflow_with_a_clear_error(tmp_path: Path) -> None
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     result = snakemake(["--cores", "1", "--configfile", "c.yaml"], cwd=tmp_path, timeout=300)
     assert result.returncode != 0
-    message = "target.T.bed (from bad.bed), line 2: start and end must be integers, got 'abc' and '300'"
-    assert message in result.stderr
-    assert (tmp_path / "resources/broken/target.T.bed").is_file()  # the download itself worked
-    assert not (tmp_path / "data/broken/dataset.h5").exists()
-    assert not list((tmp_path / "data").rglob("*.tmp[0-9]*")) and not list((tmp_path / "data").rglob(".*bed-*"))
+    assert message in result.stderr, result.stderr[-3000:]
+    assert not (tmp_path / absent).exists()  # the failed job left no output ...
+    leftovers = [p for p in tmp_path.rglob("*") if ".tmp" in p.name or (p.name.startswith(".") and p.is_file())]
+    assert not [p for p in leftovers if ".snakemake" not in p.parts], leftovers  # ... and no temporary
 
 
 CHROMIUM_FLAGS = [
