@@ -17,15 +17,19 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from genomicdl.evaluate import read_predictions
 from genomicdl.files import atomic_output
 
+Out = str | Path | Sequence[str | Path]  # one output file, or several formats of one figure
 
-def _save(fig: plt.Figure, path: str | Path) -> None:
-    suffix = Path(path).suffix.lstrip(".") or "png"
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format=suffix, dpi=110, bbox_inches="tight")
+
+def _save(fig: plt.Figure, out: Out) -> None:
+    """Save atomically, in the format of each path's suffix (PNG, SVG, ...)."""
+    for path in [out] if isinstance(out, str | Path) else out:
+        suffix = Path(path).suffix.lstrip(".") or "png"
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=suffix, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
-def roc_pr(dataset: str, runs: Mapping[str, str | Path], out: str | Path) -> None:
+def roc_pr(dataset: str, runs: Mapping[str, str | Path], out: Out) -> None:
     """ROC and PR curves on the test split, one row of panels per task.
 
     ``runs`` maps a legend label (e.g. "deepbind / none") to a predictions file.
@@ -71,12 +75,18 @@ def labels_for(runs: Sequence[tuple[str, str, str]]) -> list[str]:
     return [run_label(m, b, s if several else None) for m, b, s in runs]
 
 
-def benchmark_points(summary: pd.DataFrame, dataset: str, out: str | Path) -> None:
+def benchmark_points(summary: pd.DataFrame, dataset: str, out: Out) -> None:
     """Mean auROC and auPRC (over seeds, tasks averaged) with 95% CIs per model x balance."""
     from genomicdl.benchmark import ALL_TASKS
 
     agg = summary[(summary["dataset"] == dataset) & (summary["task"] == ALL_TASKS)]
     agg = agg.sort_values(["model", "balance"], kind="stable")
+    if agg.empty:  # every task of the dataset has too few test positives
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{dataset}: no task has enough test positives for a benchmark", ha="center")
+        _save(fig, out)
+        return
     labels = [f"{m}\n{b}" for m, b in zip(agg["model"], agg["balance"])]
     fig, axes = plt.subplots(1, 2, figsize=(max(6, 1.3 * len(agg)) * 1.6, 4.2))
     for ax, metric in zip(axes, ("auroc", "auprc")):
@@ -94,7 +104,7 @@ def benchmark_points(summary: pd.DataFrame, dataset: str, out: str | Path) -> No
     _save(fig, out)
 
 
-def training_curves(runs: Mapping[str, str | Path], dataset: str, out: str | Path) -> None:
+def training_curves(runs: Mapping[str, str | Path], dataset: str, out: Out) -> None:
     """Training loss and validation auPRC per epoch, one line per run (history.csv files)."""
     fig, (ax_loss, ax_prc) = plt.subplots(1, 2, figsize=(11, 4))
     for label, path in runs.items():
@@ -109,7 +119,7 @@ def training_curves(runs: Mapping[str, str | Path], dataset: str, out: str | Pat
     _save(fig, out)
 
 
-def class_balance(counts: Mapping[str, str | Path], dataset: str, out: str | Path) -> None:
+def class_balance(counts: Mapping[str, str | Path], dataset: str, out: Out) -> None:
     """Positives and negatives per task in the training index, before and after each
     rebalancing strategy (counts.tsv files keyed by strategy)."""
     frames = []
@@ -137,7 +147,7 @@ def class_balance(counts: Mapping[str, str | Path], dataset: str, out: str | Pat
     _save(fig, out)
 
 
-def gc_distribution(gc_table: str | Path, dataset: str, out: str | Path) -> None:
+def gc_distribution(gc_table: str | Path, dataset: str, out: Out) -> None:
     """GC content of positive and negative windows per split (the preprocess GC table)."""
     table = pd.read_csv(gc_table, sep="\t")
     splits = [
@@ -156,7 +166,7 @@ def gc_distribution(gc_table: str | Path, dataset: str, out: str | Path) -> None
     _save(fig, out)
 
 
-def calibration(runs: Mapping[str, str | Path], dataset: str, out: str | Path, bins: int = 10) -> None:
+def calibration(runs: Mapping[str, str | Path], dataset: str, out: Out, bins: int = 10) -> None:
     """Reliability diagram on the test split: observed positive rate per score bin."""
     tables = {label: read_predictions(path) for label, path in runs.items()}
     first = next(iter(tables.values()))

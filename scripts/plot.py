@@ -19,16 +19,14 @@ def labelled(files: list[str]) -> dict[str, str]:
 
 
 PLOTS = {
-    "plot_roc_pr": lambda: plots.roc_pr(dataset, labelled(list(smk.input)), smk.output[0]),
-    "plot_calibration": lambda: plots.calibration(labelled(list(smk.input)), dataset, smk.output[0]),
+    "plot_roc_pr": lambda: plots.roc_pr(dataset, labelled(list(smk.input)), list(smk.output)),
+    "plot_calibration": lambda: plots.calibration(labelled(list(smk.input)), dataset, list(smk.output)),
     "plot_training": lambda: plots.training_curves(labelled(list(smk.input)), dataset, smk.output[0]),
     "plot_class_balance": lambda: plots.class_balance(
         dict(zip(smk.params.strategies, smk.input)), dataset, smk.output[0]
     ),
     "plot_gc": lambda: plots.gc_distribution(smk.input[0], dataset, smk.output[0]),
-    "plot_benchmark": lambda: [
-        plots.benchmark_points(pd.read_csv(smk.input[0], sep="\t"), dataset, path) for path in smk.output
-    ],
+    "plot_benchmark": lambda: plots.benchmark_points(pd.read_csv(smk.input[0], sep="\t"), dataset, list(smk.output)),
 }
 
 run_step(smk, PLOTS[smk.rule])

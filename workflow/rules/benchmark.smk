@@ -86,13 +86,14 @@ rule plot_roc_pr:
             "results/{dataset}/{model}/{balance}/{seed}/predictions.tsv.gz", w.dataset
         ),
     output:
-        report(
+        png=report(
             "results/plots/{dataset}/roc_pr.png",
             caption="../report/roc_pr.rst",
             category="{dataset}",
             subcategory="evaluation",
             labels={"plot": "ROC and PR curves"},
         ),
+        svg="results/plots/{dataset}/roc_pr.svg",
     log:
         "logs/plot/{dataset}/roc_pr.log",
     conda:
@@ -109,13 +110,14 @@ rule plot_roc_pr:
 
 use rule plot_roc_pr as plot_calibration with:
     output:
-        report(
+        png=report(
             "results/plots/{dataset}/calibration.png",
             caption="../report/calibration.rst",
             category="{dataset}",
             subcategory="evaluation",
             labels={"plot": "calibration"},
         ),
+        svg="results/plots/{dataset}/calibration.svg",
     log:
         "logs/plot/{dataset}/calibration.log",
 

@@ -12,6 +12,10 @@ rule download:
         "logs/download/{dataset}/{file}.log",
     conda:
         "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,  # streamed to disk in 1 MB blocks whatever the file's size
+        runtime=120,
     params:
         source=lambda w: resource_lookup(w.dataset, w.file),
     script:

@@ -10,6 +10,8 @@ rule evaluate:
         metrics="results/{dataset}/{model}/{balance}/{seed}/metrics.tsv",
     log:
         "logs/evaluate/{dataset}/{model}/{balance}/{seed}.log",
+    benchmark:
+        "benchmarks/evaluate/{dataset}/{model}/{balance}/{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1

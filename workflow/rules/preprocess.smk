@@ -11,6 +11,8 @@ rule prepare_genome:
         codes="data/{dataset}/genome.fa.gz.codes",
     log:
         "logs/prepare_genome/{dataset}.log",
+    benchmark:
+        "benchmarks/prepare_genome/{dataset}.tsv"
     conda:
         "../../envs/data.yaml"
     threads: 1
