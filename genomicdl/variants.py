@@ -164,9 +164,12 @@ class Tally:
     alleles: int = 0
     status: Counter = field(default_factory=Counter)
     lines: dict[str, list[int]] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)  # status -> first message (with its hint)
 
-    def add(self, status: str, line: int) -> None:
+    def add(self, status: str, line: int, message: str = "") -> None:
         self.status[status] += 1
+        if message and status not in self.examples:
+            self.examples[status] = f"line {line}: {message}"
         if status != "ok":
             kept = self.lines.setdefault(status, [])
             if len(kept) < LINES_KEPT and (not kept or kept[-1] != line):
@@ -279,7 +282,7 @@ class VariantScorer:
             status, chrom, message = self.problem(allele)
             self.check(allele, status, message)
             self.tally.alleles += 1
-            self.tally.add(status, allele.line)
+            self.tally.add(status, allele.line, message)
             slot = -1
             if status == "ok":
                 slot = len(pending.ref)
@@ -346,6 +349,7 @@ class VariantScorer:
             "scored": t.status["ok"],
             "status": {s: t.status[s] for s in ("ok", *UNSCORED) if t.status[s]},
             "lines": t.lines,
+            "first_problem": t.examples,
             "renamed_chromosomes": dict(sorted(self.names.renamed.items())),
         }
 
@@ -426,6 +430,8 @@ def log_summary(summary: Mapping[str, Any], name: str) -> None:
         log.warning(
             "%s: %d alleles not scored (%s) at lines %s%s", name, count, status, ", ".join(map(str, lines)), more
         )
+        if status in summary.get("first_problem", {}):
+            log.warning("%s: first of them, %s", name, summary["first_problem"][status])
     checked = summary["scored"] + summary["status"].get("ref_mismatch", 0)
     if checked and summary["status"].get("ref_mismatch", 0) > checked / 2:
         log.warning("%s: REF disagrees with the genome for most records: is the VCF for another assembly?", name)

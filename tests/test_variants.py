@@ -243,7 +243,12 @@ def test_bad_records_are_counted_with_line_numbers(genome: Path, model: Path, tm
         "allele_too_long": [16],
         "no_alt": [17],
     }
-    assert json.loads((tmp_path / "out" / "summary.json").read_text())["records"] == 11
+    saved = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert saved["records"] == 11
+    # skipped records keep their explanation, hint included (chrom_aliases for names)
+    assert saved["first_problem"]["unknown_chrom"].startswith("line 14: chromosome 'chrUn' is not in the genome")
+    assert "chrom_aliases" in saved["first_problem"]["unknown_chrom"]
+    assert saved["first_problem"]["malformed"] == "line 9: POS 'abc' is not a positive integer"
     table = read_tsv(tmp_path / "out")
     assert list(table["status"])[:4] == ["ok", "malformed", "malformed", "ref_mismatch"]
     assert table.loc[table["status"] != "ok", "diff_E-box"].isna().all()
