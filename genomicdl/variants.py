@@ -26,6 +26,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +37,7 @@ import torch
 from genomicdl.errors import InputError
 from genomicdl.files import atomic_output
 from genomicdl.genome import ChromNames, Genome, to_codes
+from genomicdl.numtext import format_rows
 from genomicdl.vcf import Allele, VcfReader, allele_kind, drop_info
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,11 @@ class NetworkScorer:
     """A trained network; ref, alt and (when it averages strands) both reverse
     complements go through it as one batch, one-hot made on the fly, in inference mode."""
 
-    def __init__(self, model: torch.nn.Module, meta: Mapping[str, Any], batch_size: int = 512) -> None:
+    def __init__(self, model: torch.nn.Module, meta: Mapping[str, Any], batch_size: int = 128) -> None:
         self.model = model.eval()
+        for module in self.model.modules():  # inference only: ReLUs may overwrite their input
+            if isinstance(module, torch.nn.ReLU):
+                module.inplace = True
         self.tasks = list(meta["tasks"])
         self.window = int(meta["window"])
         self.rc_average = bool(meta.get("rc_average"))
@@ -105,8 +110,9 @@ class BaselineScorer:
         return p[: len(ref)], p[len(ref) :]
 
 
-def load_scorer(model_path: str, family: str, batch_size: int = 512) -> Scorer:
-    """The scorer of a saved model of either family."""
+def load_scorer(model_path: str, family: str, batch_size: int = 128) -> Scorer:
+    """The scorer of a saved model of either family (``batch_size`` windows a forward
+    pass, twice that with reverse complements: small batches stay in the CPU's caches)."""
     if family == "torch":
         from genomicdl.train import load_network
 
@@ -209,9 +215,10 @@ class VariantScorer:
         self.roman = self.names.scheme_of(self.vcf_chroms)
         self.tally = Tally()
         tasks = scorer.tasks
-        self.tsv_template = "\t".join(["%.5g"] * (4 * len(tasks)))
         keys = [info_key("DIFF", t) for t in tasks] + [info_key("LOGOR", t) for t in tasks]
-        self.info_template = ";".join(f"{k}=%.5g" for k in keys)
+        self.info_prefixes = [f"{k}=".encode() for k in keys]
+        self._writer: ThreadPoolExecutor | None = None
+        self._written: Future | None = None
 
     def problem(self, allele: Allele) -> tuple[str, str | None, str]:
         """(status, genome chromosome, message) of an allele before scoring."""
@@ -275,6 +282,16 @@ class VariantScorer:
         chunk = int(self.settings["chunk_size"])
         pending = Pending()
         last_line = 0
+        # one writer thread formats, compresses and writes a chunk while the next is
+        # scored (the network runs without the GIL); at most one chunk waits, so memory
+        # stays bounded by two chunks
+        with ThreadPoolExecutor(1, "genomicdl-writer") as writer:
+            self._writer, self._written = writer, None
+            self._stream(chunk, pending, last_line, vcf_out, tsv_out)
+            if self._written is not None:
+                self._written.result()
+
+    def _stream(self, chunk: int, pending: Pending, last_line: int, vcf_out: Any, tsv_out: Any) -> None:
         for allele in self.reader.alleles():
             if allele.line != last_line:
                 self.tally.records += 1
@@ -309,36 +326,49 @@ class VariantScorer:
         pending.alt.append(alt_w)
 
     def flush(self, pending: Pending, vcf_out: Any, tsv_out: Any) -> None:
-        """Score the chunk's windows and write its entries in file order."""
+        """Score the chunk's windows, then hand its entries to the writer thread."""
         if not pending.entries:
             return
         n_tasks = len(self.scorer.tasks)
+        scores = effect = np.empty((0, 0))
         if pending.ref:
             p_ref, p_alt = self.scorer.score(np.stack(pending.ref), np.stack(pending.alt))
             diff, logor = effects(p_ref, p_alt)
             scores = np.stack([p_ref, p_alt, diff, logor], axis=2).reshape(len(p_ref), 4 * n_tasks)
-        blank = "\t".join(["NA"] * (4 * n_tasks))
-        step = 128  # entries formatted at a time: text of many-task models stays small
-        for lo in range(0, len(pending.entries), step):
-            entries = pending.entries[lo : lo + step]
+            effect = np.concatenate([diff, logor], axis=1)  # INFO: every DIFF key, then every LOGOR key
+        if self._written is not None:
+            self._written.result()  # the previous chunk is out (and its errors raised here)
+        self._written = self._writer.submit(self.write, pending.entries, scores, effect, vcf_out, tsv_out)
+
+    def write(self, entries_all: list, scores: np.ndarray, effect: np.ndarray, vcf_out: Any, tsv_out: Any) -> None:
+        """Write a chunk's entries in file order. Scores become ``%.4e`` text through
+        genomicdl.numtext (many-task models write thousands of numbers a line), ``step``
+        entries at a time so that the text stays small."""
+        n_tasks = len(self.scorer.tasks)
+        blank = "\t".join(["NA"] * (4 * n_tasks)).encode()
+        step = 256
+        for lo in range(0, len(entries_all), step):
+            entries = entries_all[lo : lo + step]
             slots = [slot for _, _, _, slot in entries if slot >= 0]
-            rows = dict(zip(slots, scores[slots].tolist())) if slots else {}
+            tsv_text = dict(zip(slots, format_rows(scores[slots]))) if slots else {}
+            info_text = dict(zip(slots, format_rows(effect[slots], b";", self.info_prefixes))) if slots else {}
             vcf_lines, tsv_lines = [], []
             for allele, status, chrom, slot in entries:
-                row = rows.get(slot)
                 fixed = [str(allele.line), allele.chrom, str(allele.pos), allele.id, allele.ref, allele.alt, chrom]
-                tsv_lines.append("\t".join([*fixed, status, blank if row is None else self.tsv_template % tuple(row)]))
+                head = "\t".join([*fixed, status]).encode()
+                tsv_lines.append(head + b"\t" + tsv_text.get(slot, blank))
                 if status == "malformed":
                     continue
-                ours = f"{PREFIX}STATUS={status}"
-                if row is not None:
-                    ours += ";" + self.info_template % tuple(row[2::4] + row[3::4])
-                kept = drop_info(allele.info, PREFIX)
-                info = f"{kept};{ours}" if kept else ours
-                vcf_lines.append("\t".join([*fixed[1:5], allele.alt or ".", allele.qual, allele.filter, info]))
+                ours = f"{PREFIX}STATUS={status}".encode()
+                if slot in info_text:
+                    ours += b";" + info_text[slot]
+                kept = drop_info(allele.info, PREFIX).encode()
+                info = kept + b";" + ours if kept else ours
+                site = "\t".join([*fixed[1:5], allele.alt or ".", allele.qual, allele.filter]).encode()
+                vcf_lines.append(site + b"\t" + info)
             if vcf_lines:
-                vcf_out.write(("\n".join(vcf_lines) + "\n").encode())
-            tsv_out.write(("\n".join(tsv_lines) + "\n").encode())
+                vcf_out.write(b"\n".join(vcf_lines) + b"\n")
+            tsv_out.write(b"\n".join(tsv_lines) + b"\n")
         release_freed_memory()
 
     def summary(self) -> dict[str, Any]:
