@@ -4,10 +4,13 @@ Builds a synthetic genome (3 x 50 Mb by default, planted REB1 motifs as one task
 for 10^4, 10^5 and 10^6 windows of 200 bp, times in separate processes:
 
 - ours: genomicdl's real preprocess (tiles mode over the whole genome with the stride
-  that gives the wanted number of windows: bins from bedtools, blacklist subtraction,
-  labels from the summits, integer coding, GC, split, streamed into the HDF5 store);
-- common: `bedtools getfasta -tab` on the same windows, then a numpy one-hot of every
-  sequence into memory (what most toolkits do).
+  that gives the wanted number of windows: bins, labels from the summits, integer
+  coding, GC, N filter, split, leakage check, streamed into the HDF5 store), in a fresh
+  process that reads the prepared genome (BGZF, index and the 1-byte-per-base code
+  cache, built once per genome by the prepare_genome rule and not timed);
+- common: `bedtools getfasta -tab` on the same windows (FASTA index prebuilt, not
+  timed), then a numpy one-hot of every sequence into memory (what most toolkits do).
+Neither side subtracts a blacklist.
 
 Prints windows/s and peak RSS of each; the last line is one JSON object.
 

@@ -71,7 +71,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
         row["low_positives"] = not bool(eligible[group.index].all())
         for metric in METRICS:
             mean, sd, lo, hi = _mean_ci(group[metric].to_numpy(dtype=float))
-            if row["seeds"] == 1 and f"{metric}_lo" in group:
+            if (row["seeds"] == 1 or sd == 0) and f"{metric}_lo" in group:  # no spread over seeds
                 lo, hi = float(group[f"{metric}_lo"].iloc[0]), float(group[f"{metric}_hi"].iloc[0])
             row |= {f"{metric}_mean": mean, f"{metric}_sd": sd, f"{metric}_ci_lo": lo, f"{metric}_ci_hi": hi}
         rows.append(row)
@@ -86,7 +86,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
             per_seed = group.groupby("seed")[metric].mean().to_numpy(dtype=float)
             mean, sd, lo, hi = _mean_ci(per_seed)
             per_task = group.groupby("task")[metric].mean()
-            if row["seeds"] == 1 and row["tasks"] == 1 and f"{metric}_lo" in group:  # the run's bootstrap CI
+            if (row["seeds"] == 1 or sd == 0) and row["tasks"] == 1 and f"{metric}_lo" in group:  # the run's CI
                 lo, hi = float(group[f"{metric}_lo"].iloc[0]), float(group[f"{metric}_hi"].iloc[0])
             row |= {
                 f"{metric}_mean": mean,
@@ -129,11 +129,13 @@ def task_mean_bootstrap(
 def fill_single_seed_intervals(
     summary: pd.DataFrame, table: pd.DataFrame, predictions: Mapping[tuple, str | Path], n_boot: int
 ) -> pd.DataFrame:
-    """With one seed, the task-averaged rows have no spread across seeds: give them the
-    bootstrap interval of the task mean over that run's test rows instead."""
+    """With one seed, or seeds that all give the same result (a deterministic model), the
+    task-averaged rows have no spread across seeds: give them the bootstrap interval of
+    the task mean over the (first) run's test rows instead."""
     eligible = table[~table["low_positives"].astype(bool)] if "low_positives" in table else table
     out = summary.copy()
-    for i, row in out[(out["task"] == ALL_TASKS) & (out["seeds"] == 1)].iterrows():
+    flat = (out["seeds"] == 1) | (out["auroc_sd"] == 0)
+    for i, row in out[(out["task"] == ALL_TASKS) & flat].iterrows():
         if row.get("tasks", 1) < 2 or n_boot < 1:
             continue  # one task: its run's own bootstrap CI is already there
         runs = eligible[
@@ -141,7 +143,7 @@ def fill_single_seed_intervals(
             & (eligible["model"] == row["model"])
             & (eligible["balance"] == row["balance"])
         ]
-        seed = int(runs["seed"].iloc[0])
+        seed = int(runs["seed"].min())
         key = (str(row["dataset"]), str(row["model"]), str(row["balance"]), seed)
         if key not in predictions:
             continue
@@ -333,7 +335,7 @@ def markdown(summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.Dat
         "# Benchmark summary",
         "",
         "Test-split auROC and auPRC: mean over seeds of the mean over tasks with enough test positives, "
-        "95% CI across seeds (with one seed: bootstrap CI over the test rows). Verdict (auROC; auPRC in "
+        "95% CI across seeds (with one seed, or identical seeds: bootstrap CI over the test rows). Verdict (auROC; auPRC in "
         "comparisons.tsv): paired bootstrap of the best configuration against each other one.",
         "",
     ]

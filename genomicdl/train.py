@@ -286,7 +286,9 @@ class Trainer:
         self.step_scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lr_lambda(self.schedule, warmup, total)
         )
-        self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, mode="max", factor=0.5, patience=1)
+        self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="max", factor=0.5, patience=int(cfg.get("lr_patience", 3))
+        )
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == torch.float16)
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

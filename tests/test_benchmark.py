@@ -154,3 +154,17 @@ def test_published_figures_are_placed_against_our_interval() -> None:
     assert "| auroc | X | 0.950 | 0.900 [0.880, 0.920] | -0.050 | ours below | paper 1 |" in markdown(
         summary, paired_comparisons(table, summary, {}), out
     )
+
+
+def test_identical_seeds_take_the_bootstrap_interval(labels: np.ndarray, tmp_path: Path) -> None:
+    """A deterministic model gives every seed the same numbers: no spread across seeds."""
+    scores = noisy(labels, 0.8, 1)
+    values = {t: (roc_auc_score(labels[:, j], scores[:, j]), 0.5) for j, t in enumerate(TASKS)}
+    table = pd.DataFrame(metrics_rows("logreg", 1, values) + metrics_rows("logreg", 2, values))
+    files = {("d", "logreg", "none", s): predictions(tmp_path / f"p{s}.tsv.gz", labels, scores) for s in (1, 2)}
+    summary = fill_single_seed_intervals(summarize(table), table, files, n_boot=200).set_index("task")
+    assert summary.loc["A", "auroc_sd"] == 0
+    assert summary.loc["A", "auroc_ci_lo"] == pytest.approx(values["A"][0] - 0.02)  # the run's bootstrap CI
+    agg = summary.loc[ALL_TASKS]
+    assert agg["auroc_ci_lo"] < agg["auroc_mean"] < agg["auroc_ci_hi"]
+

@@ -262,10 +262,13 @@ def test_learning_rate_schedules() -> None:
     assert cosine(60) == pytest.approx(0.5) and cosine(110) == pytest.approx(0.0, abs=1e-12)
     assert lr_lambda("constant", 0, 100)(50) == 1.0
     model = torch.nn.Linear(4, 1)
-    trainer = Trainer(model, {"learning_rate": 0.01, "lr_schedule": "plateau"}, torch.device("cpu"))
+    cfg = {"learning_rate": 0.01, "lr_schedule": "plateau", "lr_patience": 2}
+    trainer = Trainer(model, cfg, torch.device("cpu"))
     for score in (0.5, 0.4, 0.4):
         trainer.end_epoch(score)
-    assert trainer.lr == pytest.approx(0.005)  # halved after the score stalled
+    assert trainer.lr == pytest.approx(0.01)  # two stalled epochs: within lr_patience
+    trainer.end_epoch(0.45)
+    assert trainer.lr == pytest.approx(0.005)  # halved after the third
 
 
 def test_focal_baseline_trains_as_none(data: dict[str, Path], tmp_path: Path) -> None:
