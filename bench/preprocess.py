@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,17 +29,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from memory import peak_rss_mb  # noqa: E402
 
 WINDOW = 200
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM; ru_maxrss would carry the parent's over exec)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_ours(genome: str, targets: str, stride: int, out: str) -> dict:
@@ -60,7 +53,7 @@ def run_ours(genome: str, targets: str, stride: int, out: str) -> dict:
     ds = gconfig.validate({"datasets": {"bench": raw}}, schema)["datasets"]["bench"]
     t0 = time.perf_counter()
     summary = build_genome_dataset(ds, {"target.REB1": targets}, genome, out, out + ".json", out + ".gc.tsv")
-    return {"seconds": time.perf_counter() - t0, "windows": summary["n_windows"], "peak_rss_mb": _peak_rss_mb()}
+    return {"seconds": time.perf_counter() - t0, "windows": summary["n_windows"], "peak_rss_mb": peak_rss_mb()}
 
 
 def run_common(genome: str, bed: str) -> dict:
@@ -80,7 +73,7 @@ def run_common(genome: str, bed: str) -> dict:
     onehot = np.zeros((len(seqs), 4, codes.shape[1]), dtype=np.uint8)
     for i in range(4):
         onehot[:, i, :] = codes == i
-    return {"seconds": time.perf_counter() - t0, "windows": len(seqs), "peak_rss_mb": _peak_rss_mb()}
+    return {"seconds": time.perf_counter() - t0, "windows": len(seqs), "peak_rss_mb": peak_rss_mb()}
 
 
 def _child(args: list[str]) -> dict:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,18 +38,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from memory import peak_rss_mb  # noqa: E402
 
 TASKS = 919
 SETTINGS = {"ref_mismatch": "fail", "bad_records": "fail", "max_allele_length": 50, "chunk_size": 1024}
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM; ru_maxrss would carry the parent's over exec)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def deepsea(window: int, tasks: int = TASKS) -> tuple[object, str]:
@@ -130,7 +123,7 @@ def child(vcf: str, genome: str, window: int, threads: int, out: str) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     summary = write_scores(VcfReader(vcf), genome, scorer, SETTINGS, f"{out}.vcf.gz", f"{out}.tsv.gz", f"{out}.json")
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"variants": summary["scored"], "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": _peak_rss_mb()}
+    return {"variants": summary["scored"], "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_rss_mb()}
 
 
 def write_vcf(path: Path, genome: str, chroms: dict[str, int], n: int, seed: int) -> None:
