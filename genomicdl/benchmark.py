@@ -335,8 +335,8 @@ def markdown(summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.Dat
         "# Benchmark summary",
         "",
         "Test-split auROC and auPRC: mean over seeds of the mean over tasks with enough test positives, "
-        "95% CI across seeds (with one seed, or identical seeds: bootstrap CI over the test rows). Verdict (auROC; auPRC in "
-        "comparisons.tsv): paired bootstrap of the best configuration against each other one.",
+        "95% CI across seeds (with one seed, or identical seeds: bootstrap CI over the test rows). "
+        "Verdict (auROC; auPRC in comparisons.tsv): paired bootstrap of the best configuration against each other one.",
         "",
     ]
     agg = summary[summary["task"] == ALL_TASKS]

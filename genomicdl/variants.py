@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-import pysam
 import torch
 
+from genomicdl.bgzf import BgzfWriter
 from genomicdl.errors import InputError
 from genomicdl.files import atomic_output
 from genomicdl.genome import ChromNames, Genome, to_codes
@@ -426,8 +426,8 @@ def write_scores(
         tsv_tmp = stack.enter_context(atomic_output(out_tsv))
         # BGZF (gzip-compatible, indexable) at level 1: compression would otherwise cost
         # as much as a small model for many-task outputs
-        vcf_out = stack.enter_context(pysam.BGZFile(str(vcf_tmp), "wb1"))
-        tsv_out = stack.enter_context(pysam.BGZFile(str(tsv_tmp), "wb1"))
+        vcf_out = stack.enter_context(BgzfWriter(vcf_tmp))
+        tsv_out = stack.enter_context(BgzfWriter(tsv_tmp))
         job = VariantScorer(reader, genome, scorer, settings, aliases)
         job.run(vcf_out, tsv_out, meta)
         summary = job.summary()

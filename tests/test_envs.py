@@ -38,9 +38,10 @@ PROVIDERS = {
     "imblearn": {"imbalanced-learn"},
     "torch": {"pytorch", "torch"},
     "matplotlib": {"matplotlib", "matplotlib-base"},
+    "isal": {"python-isal"},
 }
 # conda package -> its pip distribution in requirements/constraints.txt
-PIP_NAMES = {"pytorch": "torch", "matplotlib-base": "matplotlib"}
+PIP_NAMES = {"pytorch": "torch", "matplotlib-base": "matplotlib", "python-isal": "isal"}
 # conda packages with no pip counterpart to compare with
 NOT_ON_PIP = {"python", "pip", "bedtools"}
 # env file -> {import name: why its function-level import never runs in the env's rules}
