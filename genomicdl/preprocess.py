@@ -34,7 +34,7 @@ from genomicdl.genome import CODE_N, ChromNames, Genome, IntervalStats, read_int
 from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, stable_seed
 from genomicdl.summary import DatasetReport, per_positive_count
 from genomicdl.tables import build_table_dataset
-from genomicdl.windows import IntervalSet, LeakageCheck, SplitAssigner, SummitIndex
+from genomicdl.windows import CoverageIndex, IntervalSet, LeakageCheck, SplitAssigner, SummitIndex
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,21 @@ def build_genome_dataset(
         if "blacklist" in files:
             black_bed = _read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
         black = IntervalSet.from_bed(black_bed.fn) if black_bed is not None else None
+        coverage = None
         if ds["mode"] == "tiles":
             windows = _tiles(genome.sizes, names, ds["tiles"], window, black, report)
             core = 0  # a summit anywhere in the bin
+            stride = ds["tiles"]["stride"] or window
+            if stride < window and not isinstance(ds["split"]["valid"], list | tuple):
+                log.warning(
+                    "tiles overlap (stride %d < window %d) and the split is random: overlapping windows are "
+                    "kept in one split, so whole chromosomes go to one split; hold out chromosomes instead",
+                    stride, window,
+                )  # fmt: skip
+            if ds["tiles"]["label"] == "overlap":
+                coverage = _read_coverage(tasks, files, genome.sizes, names, ds["unknown_chroms"])
+                share = ds["tiles"]["min_overlap"]
+                log.info("tiles labelled by overlap: at least %.0f%% of a bin covered", 100 * share)
         else:
             windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, ds, tmp, report)
             core = window // 4  # a summit in the central half
@@ -127,6 +139,7 @@ def build_genome_dataset(
                 _write_chunk(
                     chrom, starts, kinds, extras, chroms.index(chrom), genome, summits, core, window,
                     ds["max_n_fraction"], seed, splitter, leak, writer, report,
+                    coverage, ds["tiles"]["min_overlap"] * window,
                 )  # fmt: skip
                 progress.update(len(starts))
             progress.close()
@@ -181,6 +194,22 @@ def _read_summits(
         report.drop(f"{task}: past chromosome end", stats.dropped_out_of_bounds)
         log.info("task %s: %d records from %s", task, stats.kept, path)
     return summits
+
+
+def _read_coverage(
+    tasks: list[str], files: Mapping[str, str], sizes: Mapping[str, int], names: ChromNames, unknown: str
+) -> CoverageIndex:
+    """Every task's peak intervals (validated as for the summits, which counted any drops)."""
+    coverage = CoverageIndex(len(tasks))
+    for i, task in enumerate(tasks):
+        by_chrom: dict[str, tuple[list[int], list[int]]] = {}
+        for chrom, s, e in read_intervals(files[f"target.{task}"], sizes, names, unknown, points=False):
+            lo, hi = by_chrom.setdefault(chrom, ([], []))
+            lo.append(s)
+            hi.append(e)
+        for chrom, (lo, hi) in by_chrom.items():
+            coverage.add(i, chrom, np.asarray(lo), np.asarray(hi))
+    return coverage
 
 
 def _tiles(
@@ -418,10 +447,17 @@ def _write_chunk(
     leak: LeakageCheck,
     writer: StoreWriter,
     report: DatasetReport,
+    coverage: CoverageIndex | None = None,
+    min_covered: float = 0.0,
 ) -> None:
-    """Encode, label, filter and split one chunk of sorted windows of a chromosome."""
+    """Encode, label, filter and split one chunk of sorted windows of a chromosome.
+    Labels: a task's summit in the window's core, or (``coverage``) at least
+    ``min_covered`` bases of the window under the task's peaks."""
     codes, gc, nfrac = window_stats(genome, chrom, starts, window)
-    labels = (summits.counts(chrom, starts + core, starts + window - core) > 0).astype(np.uint8)
+    if coverage is not None:
+        labels = (coverage.covered(chrom, starts, starts + window) >= min_covered).astype(np.uint8)
+    else:
+        labels = (summits.counts(chrom, starts + core, starts + window - core) > 0).astype(np.uint8)
     # the strand of the peak a window is centred on (shuffles keep their parent's); others 0
     centred = (kinds == KIND_CODE["positive"]) | (kinds == KIND_CODE["shuffle"])
     strand = np.where(centred, summits.strand_at(chrom, starts + window // 2), 0).astype(np.int8)

@@ -165,6 +165,29 @@ def test_tiles_label_every_summit_once(genome_inputs: dict, tmp_path: Path) -> N
     store.close()
 
 
+def test_tiles_labelled_by_overlap_with_broad_peaks(genome_inputs: dict, tmp_path: Path) -> None:
+    """DeepSEA's rule: a bin is positive when the task's peaks cover half of it or more."""
+    rng = np.random.default_rng(5)
+    peaks = []
+    for name, size in CHROMS.items():
+        starts = np.sort(rng.choice(size - 1000, 60, replace=False))
+        peaks += [(name, int(a), int(a + rng.integers(30, 400))) for a in starts]
+    bed = tmp_path / "broad.bed"
+    bed.write_text("".join(f"{c}\t{a}\t{b}\n" for c, a, b in peaks))
+    ds = dataset(genome_inputs, mode="tiles", blacklist=None, tiles={"label": "overlap", "min_overlap": 0.5})
+    ds["targets"] = {"Broad": {"url": str(bed)}}
+    run_build(ds, {"target.Broad": str(bed)}, genome_inputs, tmp_path / "data")
+    store = Store(tmp_path / "data" / "d.h5")
+    covered = {name: np.zeros(size, bool) for name, size in CHROMS.items()}
+    for c, a, b in peaks:
+        covered[c][a:b] = True
+    chrom = np.array(store.chroms)[store.column("chrom")]
+    start = store.column("start")
+    expected = [covered[c][s : s + 100].sum() >= 50 for c, s in zip(chrom, start.tolist())]
+    assert np.array_equal(store.labels[:, 0].astype(bool), expected) and 100 < sum(expected) < store.n
+    store.close()
+
+
 def test_random_split_never_leaks(genome_inputs: dict, tmp_path: Path) -> None:
     _, store = build(
         genome_inputs, tmp_path, negatives={"strategy": "flank", "per_positive": 3}, split={"valid": 0.2, "test": 0.2}
