@@ -56,6 +56,11 @@ def _mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, flo
     return mean, sd, mean - half, mean + half
 
 
+def _no_spread(sd: float) -> bool:
+    """Seeds that gave the same value (up to float rounding of the mean)."""
+    return not math.isnan(sd) and sd < 1e-9
+
+
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Per dataset x model x balance (x task): mean, sd and 95% CI across seeds.
 
@@ -71,7 +76,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
         row["low_positives"] = not bool(eligible[group.index].all())
         for metric in METRICS:
             mean, sd, lo, hi = _mean_ci(group[metric].to_numpy(dtype=float))
-            if (row["seeds"] == 1 or sd == 0) and f"{metric}_lo" in group:  # no spread over seeds
+            if (row["seeds"] == 1 or _no_spread(sd)) and f"{metric}_lo" in group:  # no spread over seeds
                 lo, hi = float(group[f"{metric}_lo"].iloc[0]), float(group[f"{metric}_hi"].iloc[0])
             row |= {f"{metric}_mean": mean, f"{metric}_sd": sd, f"{metric}_ci_lo": lo, f"{metric}_ci_hi": hi}
         rows.append(row)
@@ -86,7 +91,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
             per_seed = group.groupby("seed")[metric].mean().to_numpy(dtype=float)
             mean, sd, lo, hi = _mean_ci(per_seed)
             per_task = group.groupby("task")[metric].mean()
-            if (row["seeds"] == 1 or sd == 0) and row["tasks"] == 1 and f"{metric}_lo" in group:  # the run's CI
+            if (row["seeds"] == 1 or _no_spread(sd)) and row["tasks"] == 1 and f"{metric}_lo" in group:  # run's CI
                 lo, hi = float(group[f"{metric}_lo"].iloc[0]), float(group[f"{metric}_hi"].iloc[0])
             row |= {
                 f"{metric}_mean": mean,
@@ -134,7 +139,7 @@ def fill_single_seed_intervals(
     the task mean over the (first) run's test rows instead."""
     eligible = table[~table["low_positives"].astype(bool)] if "low_positives" in table else table
     out = summary.copy()
-    flat = (out["seeds"] == 1) | (out["auroc_sd"] == 0)
+    flat = (out["seeds"] == 1) | out["auroc_sd"].map(_no_spread) | out["auprc_sd"].map(_no_spread)
     for i, row in out[(out["task"] == ALL_TASKS) & flat].iterrows():
         if row.get("tasks", 1) < 2 or n_boot < 1:
             continue  # one task: its run's own bootstrap CI is already there
