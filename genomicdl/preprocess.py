@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from genomicdl.genome import CODE_N, ChromNames, Genome, IntervalStats, read_int
 from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, stable_seed
 from genomicdl.summary import DatasetReport, per_positive_count
 from genomicdl.tables import build_table_dataset
-from genomicdl.windows import CoverageIndex, IntervalSet, LeakageCheck, SplitAssigner, SummitIndex
+from genomicdl.windows import IntervalSet, LeakageCheck, SplitAssigner, SummitIndex
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +114,10 @@ def build_genome_dataset(
         black = IntervalSet.from_bed(black_bed.fn) if black_bed is not None else None
         coverage = None
         if ds["mode"] == "tiles":
-            windows = _tiles(genome.sizes, names, ds["tiles"], window, black, report)
+            windows = _tiles(genome.sizes, names, ds["tiles"], window, black, report, not splitter.by_chrom)
             core = 0  # a summit anywhere in the bin
-            stride = ds["tiles"]["stride"] or window
-            if stride < window and not isinstance(ds["split"]["valid"], list | tuple):
-                log.warning(
-                    "tiles overlap (stride %d < window %d) and the split is random: overlapping windows are "
-                    "kept in one split, so whole chromosomes go to one split; hold out chromosomes instead",
-                    stride, window,
-                )  # fmt: skip
             if ds["tiles"]["label"] == "overlap":
-                coverage = _read_coverage(tasks, files, genome.sizes, names, ds["unknown_chroms"])
+                coverage = _read_coverage(tasks, files, genome.sizes, names, ds["unknown_chroms"], tmp)
                 share = ds["tiles"]["min_overlap"]
                 log.info("tiles labelled by overlap: at least %.0f%% of a bin covered", 100 * share)
         else:
@@ -197,19 +190,27 @@ def _read_summits(
 
 
 def _read_coverage(
-    tasks: list[str], files: Mapping[str, str], sizes: Mapping[str, int], names: ChromNames, unknown: str
-) -> CoverageIndex:
-    """Every task's peak intervals (validated as for the summits, which counted any drops)."""
-    coverage = CoverageIndex(len(tasks))
-    for i, task in enumerate(tasks):
-        by_chrom: dict[str, tuple[list[int], list[int]]] = {}
-        for chrom, s, e in read_intervals(files[f"target.{task}"], sizes, names, unknown, points=False):
-            lo, hi = by_chrom.setdefault(chrom, ([], []))
-            lo.append(s)
-            hi.append(e)
-        for chrom, (lo, hi) in by_chrom.items():
-            coverage.add(i, chrom, np.asarray(lo), np.asarray(hi))
+    tasks: list[str], files: Mapping[str, str], sizes: Mapping[str, int], names: ChromNames, unknown: str, tmp: Path
+) -> list[IntervalSet]:
+    """Every task's peak intervals, merged (validated as for the summits, which counted
+    any drops)."""
+    coverage = []
+    for task in tasks:
+        records = read_intervals(files[f"target.{task}"], sizes, names, unknown, points=False)
+        merged = _merged_bed(records, tmp / f"peaks.{task}.raw.bed", tmp / f"peaks.{task}.bed")
+        coverage.append(IntervalSet.from_bed(merged.fn) if merged is not None else IntervalSet())
     return coverage
+
+
+def _merged_bed(records: Iterable[tuple[str, int, int]], raw: Path, out: Path) -> pybedtools.BedTool | None:
+    """Intervals written to ``raw``, then sorted and merged by pybedtools into ``out``;
+    None when there are none."""
+    n = 0
+    with open(raw, "w") as fh:
+        for chrom, s, e in records:
+            fh.write(f"{chrom}\t{s}\t{e}\n")
+            n += 1
+    return pybedtools.BedTool(str(raw)).sort().merge().saveas(str(out)) if n else None
 
 
 def _tiles(
@@ -219,6 +220,7 @@ def _tiles(
     window: int,
     black: IntervalSet | None,
     report: DatasetReport,
+    random_split: bool = False,
 ) -> Windows:
     """Fixed bins over the chosen chromosomes (full bins only), minus the blacklist."""
     wanted = list(sizes)
@@ -231,6 +233,12 @@ def _tiles(
             wanted.append(hit)
     stride = int(tiles_cfg["stride"] or window)
     log.info("tiles: bins of %d bp, stride %d, over %d chromosomes", window, stride, len(wanted))
+    if stride < window and random_split:
+        log.warning(
+            "tiles overlap (stride %d < window %d) and the split is random: overlapping windows are kept in one "
+            "split, so whole chromosomes go to one split; hold out chromosomes instead",
+            stride, window,
+        )  # fmt: skip
     for chrom in wanted:
         for starts in _tile_starts(sizes[chrom], window, stride):
             if black is not None:
@@ -418,17 +426,13 @@ def _read_blacklist(
     cannot matter: they are counted and ignored."""
     names = ChromNames(list(sizes), aliases)
     stats = IntervalStats()
-    raw = tmp / "blacklist.raw.bed"
-    with open(raw, "w") as fh:
-        for chrom, s, e in read_intervals(path, sizes, names, "drop", stats, points=False):
-            fh.write(f"{chrom}\t{s}\t{e}\n")
+    records = read_intervals(path, sizes, names, "drop", stats, points=False)
+    merged = _merged_bed(records, tmp / "blacklist.raw.bed", tmp / "blacklist.bed")
     report.drop("blacklist records on chromosomes absent from the genome", stats.dropped_unknown_chrom)
     report.drop("blacklist records past a chromosome end", stats.dropped_out_of_bounds)
     if stats.dropped_unknown_chrom:
         log.info("blacklist: %d records on chromosomes absent from the genome ignored", stats.dropped_unknown_chrom)
-    if stats.kept == 0:
-        return None
-    return pybedtools.BedTool(str(raw)).sort().merge().saveas(str(tmp / "blacklist.bed"))
+    return merged
 
 
 def _write_chunk(
@@ -447,15 +451,16 @@ def _write_chunk(
     leak: LeakageCheck,
     writer: StoreWriter,
     report: DatasetReport,
-    coverage: CoverageIndex | None = None,
+    coverage: list[IntervalSet] | None = None,
     min_covered: float = 0.0,
 ) -> None:
     """Encode, label, filter and split one chunk of sorted windows of a chromosome.
-    Labels: a task's summit in the window's core, or (``coverage``) at least
-    ``min_covered`` bases of the window under the task's peaks."""
+    Labels: a task's summit in the window's core, or (``coverage``, one set per task) at
+    least ``min_covered`` bases of the window under the task's peaks."""
     codes, gc, nfrac = window_stats(genome, chrom, starts, window)
     if coverage is not None:
-        labels = (coverage.covered(chrom, starts, starts + window) >= min_covered).astype(np.uint8)
+        covered = np.stack([peaks.covered(chrom, starts, starts + window) for peaks in coverage], axis=1)
+        labels = (covered >= min_covered).astype(np.uint8)
     else:
         labels = (summits.counts(chrom, starts + core, starts + window - core) > 0).astype(np.uint8)
     # the strand of the peak a window is centred on (shuffles keep their parent's); others 0

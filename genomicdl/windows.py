@@ -139,11 +139,12 @@ def uniform_hash(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
 
 
 class IntervalSet:
-    """Sorted, merged intervals per chromosome (e.g. a blacklist) with vectorised overlap
-    tests. Built from a merged BED (pybedtools does the merging)."""
+    """Sorted, merged intervals per chromosome (a blacklist, a task's peaks) with vectorised
+    overlap and coverage tests. Built from a merged BED (pybedtools does the merging)."""
 
     def __init__(self, intervals: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self._by_chrom = dict(intervals or {})
+        self._prefix: dict[str, np.ndarray] = {}
 
     @classmethod
     def from_bed(cls, path: str) -> IntervalSet:
@@ -166,6 +167,21 @@ class IntervalSet:
         hit = i < len(starts)
         hit[hit] = starts[i[hit]] < hi[hit]
         return hit
+
+    def covered(self, chrom: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Bases of each [lo, hi) that the set covers."""
+        return self._bases_before(chrom, np.asarray(hi)) - self._bases_before(chrom, np.asarray(lo))
+
+    def _bases_before(self, chrom: str, x: np.ndarray) -> np.ndarray:
+        """Bases of the set's intervals that lie before each position ``x``."""
+        if chrom not in self._by_chrom:
+            return np.zeros(len(x), np.int64)
+        starts, ends = self._by_chrom[chrom]
+        if chrom not in self._prefix:  # bases in the intervals before each one
+            self._prefix[chrom] = np.concatenate([[0], np.cumsum(ends - starts)[:-1]]).astype(np.int64)
+        # the last interval starting at or before x (the first, covering none of it, when none does)
+        k = np.maximum(np.searchsorted(starts, x, side="right") - 1, 0)
+        return self._prefix[chrom][k] + np.clip(x - starts[k], 0, ends[k] - starts[k])
 
     def __len__(self) -> int:
         return sum(len(s) for s, _ in self._by_chrom.values())
@@ -233,50 +249,3 @@ class SummitIndex:
 
     def chroms(self) -> list[str]:
         return sorted({c for part in self._parts for c in part})
-
-
-class CoverageIndex:
-    """Each task's intervals, merged and sorted per chromosome; measures how many bases
-    of a span they cover (DeepSEA-style labelling of bins by overlap). Holds a few
-    numbers per peak, not per bin."""
-
-    def __init__(self, n_tasks: int) -> None:
-        self._parts: list[dict[str, list[tuple[np.ndarray, np.ndarray]]]] = [{} for _ in range(n_tasks)]
-        self._merged: list[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in range(n_tasks)]
-
-    def add(self, task: int, chrom: str, starts: np.ndarray, ends: np.ndarray) -> None:
-        self._parts[task].setdefault(chrom, []).append((np.asarray(starts, np.int64), np.asarray(ends, np.int64)))
-        self._merged[task].pop(chrom, None)
-
-    def _intervals(self, task: int, chrom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Merged (starts, ends, bases covered before each interval)."""
-        if chrom not in self._merged[task]:
-            parts = self._parts[task].get(chrom, [])
-            s = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-            e = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-            order = np.argsort(s, kind="stable")
-            s, e = s[order], e[order]
-            if len(s):
-                reach = np.maximum.accumulate(e)
-                first = np.concatenate([[True], s[1:] > reach[:-1]])  # a gap before: a new merged interval
-                e = np.maximum.reduceat(e, np.flatnonzero(first))
-                s = s[first]
-            before = np.concatenate([[0], np.cumsum(e - s)[:-1]]).astype(np.int64) if len(s) else s
-            self._merged[task][chrom] = (s, e, before)
-        return self._merged[task][chrom]
-
-    def _cumulative(self, task: int, chrom: str, x: np.ndarray) -> np.ndarray:
-        s, e, before = self._intervals(task, chrom)
-        if not len(s):
-            return np.zeros(len(x), np.int64)
-        k = np.searchsorted(s, x, side="right") - 1
-        inside = np.clip(x - s[np.maximum(k, 0)], 0, (e - s)[np.maximum(k, 0)])
-        return np.where(k >= 0, before[np.maximum(k, 0)] + inside, 0)
-
-    def covered(self, chrom: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """(n, n_tasks) bases of each [lo, hi) covered by each task's intervals."""
-        out = np.empty((len(lo), len(self._parts)), dtype=np.int64)
-        for t in range(len(self._parts)):
-            out[:, t] = self._cumulative(t, chrom, np.asarray(hi)) - self._cumulative(t, chrom, np.asarray(lo))
-        return out
-
