@@ -279,19 +279,20 @@ class VariantScorer:
             )
         vcf_out.write(self.reader.output_header(info_lines, header_meta, PREFIX, self.vcf_chroms).encode())
         tsv_out.write(("\t".join(tsv_columns(tasks)) + "\n").encode())
-        chunk = int(self.settings["chunk_size"])
-        pending = Pending()
-        last_line = 0
         # one writer thread formats, compresses and writes a chunk while the next is
         # scored (the network runs without the GIL); at most one chunk waits, so memory
         # stays bounded by two chunks
         with ThreadPoolExecutor(1, "genomicdl-writer") as writer:
             self._writer, self._written = writer, None
-            self._stream(chunk, pending, last_line, vcf_out, tsv_out)
+            self._stream(vcf_out, tsv_out)
             if self._written is not None:
                 self._written.result()
 
-    def _stream(self, chunk: int, pending: Pending, last_line: int, vcf_out: Any, tsv_out: Any) -> None:
+    def _stream(self, vcf_out: Any, tsv_out: Any) -> None:
+        """Check and queue every allele; score and hand over each full chunk."""
+        chunk = int(self.settings["chunk_size"])
+        pending = Pending()
+        last_line = 0
         for allele in self.reader.alleles():
             if allele.line != last_line:
                 self.tally.records += 1
@@ -330,18 +331,18 @@ class VariantScorer:
         if not pending.entries:
             return
         n_tasks = len(self.scorer.tasks)
-        scores = effect = np.empty((0, 0))
+        scores = np.empty((0, 4 * n_tasks))
         if pending.ref:
             p_ref, p_alt = self.scorer.score(np.stack(pending.ref), np.stack(pending.alt))
             diff, logor = effects(p_ref, p_alt)
             scores = np.stack([p_ref, p_alt, diff, logor], axis=2).reshape(len(p_ref), 4 * n_tasks)
-            effect = np.concatenate([diff, logor], axis=1)  # INFO: every DIFF key, then every LOGOR key
         if self._written is not None:
             self._written.result()  # the previous chunk is out (and its errors raised here)
-        self._written = self._writer.submit(self.write, pending.entries, scores, effect, vcf_out, tsv_out)
+        self._written = self._writer.submit(self.write, pending.entries, scores, vcf_out, tsv_out)
 
-    def write(self, entries_all: list, scores: np.ndarray, effect: np.ndarray, vcf_out: Any, tsv_out: Any) -> None:
-        """Write a chunk's entries in file order. Scores become ``%.4e`` text through
+    def write(self, entries_all: list, scores: np.ndarray, vcf_out: Any, tsv_out: Any) -> None:
+        """Write a chunk's entries in file order. ``scores`` holds ref, alt, diff and
+        log-odds per task, interleaved (the TSV's order); they become ``%.4e`` text through
         genomicdl.numtext (many-task models write thousands of numbers a line), ``step``
         entries at a time so that the text stays small."""
         n_tasks = len(self.scorer.tasks)
@@ -350,8 +351,10 @@ class VariantScorer:
         for lo in range(0, len(entries_all), step):
             entries = entries_all[lo : lo + step]
             slots = [slot for _, _, _, slot in entries if slot >= 0]
-            tsv_text = dict(zip(slots, format_rows(scores[slots]))) if slots else {}
-            info_text = dict(zip(slots, format_rows(effect[slots], b";", self.info_prefixes))) if slots else {}
+            rows = scores[slots]
+            effect = np.concatenate([rows[:, 2::4], rows[:, 3::4]], axis=1)  # INFO: every DIFF, then every LOGOR
+            tsv_text = dict(zip(slots, format_rows(rows))) if slots else {}
+            info_text = dict(zip(slots, format_rows(effect, b";", self.info_prefixes))) if slots else {}
             vcf_lines, tsv_lines = [], []
             for allele, status, chrom, slot in entries:
                 fixed = [str(allele.line), allele.chrom, str(allele.pos), allele.id, allele.ref, allele.alt, chrom]
