@@ -13,15 +13,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from genomicdl import encode
+
 # The three alternatives of each reference base (N positions are not mutated).
 ALTERNATIVES = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2], [0, 1, 2]], dtype=np.uint8)
-_ONE_HOT = torch.cat([torch.eye(4), torch.zeros(1, 4)])
 
 
 def one_hot(codes: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(n, L) codes -> (n, 4, L) float32 one-hot (N is all zeros)."""
-    t = torch.as_tensor(np.asarray(codes), dtype=torch.long)
-    return _ONE_HOT[t].transpose(1, 2).contiguous()
+    """(n, L) codes -> (n, 4, L) float32 one-hot tensor (N is all zeros)."""
+    return torch.from_numpy(encode.one_hot(np.asarray(codes)))
 
 
 class StrandAveraged(nn.Module):

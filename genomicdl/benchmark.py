@@ -156,7 +156,8 @@ def fill_single_seed_intervals(
             read_predictions(predictions[key]), sorted(runs["task"].unique()), n_boot, stable_seed("task_mean", *key)
         )
         for metric, (lo, hi) in ci.items():
-            out.loc[i, [f"{metric}_ci_lo", f"{metric}_ci_hi"]] = [lo, hi]
+            if row["seeds"] == 1 or _no_spread(row[f"{metric}_sd"]):  # as summarize decides per metric
+                out.loc[i, [f"{metric}_ci_lo", f"{metric}_ci_hi"]] = [lo, hi]
     return out
 
 

@@ -29,11 +29,11 @@ from scipy.stats import false_discovery_control
 from torch import nn
 
 from genomicdl.attributions import one_hot
+from genomicdl.encode import reverse_complement
 from genomicdl.errors import ConfigError
 from genomicdl.files import write_text_atomic
 
 BASES = "ACGT"
-COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 
 
 @dataclass
@@ -222,7 +222,7 @@ def _aligned_motif(
     for j in members:
         c, s = seqlets.cwm[j], seqlets.codes[j]
         if strand[medoid, j]:
-            c, s = c[::-1, ::-1], COMPLEMENT[s[::-1]]
+            c, s = c[::-1, ::-1], reverse_complement(s)
         at = max_shift + int(shift[medoid, j])
         cwm_sum[:, at : at + w] += c
         counts[at : at + w] += np.eye(5)[s][:, :4]

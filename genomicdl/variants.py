@@ -38,6 +38,7 @@ from genomicdl.errors import InputError
 from genomicdl.files import atomic_output
 from genomicdl.genome import ChromNames, Genome, to_codes
 from genomicdl.numtext import format_rows
+from genomicdl.train import Batcher
 from genomicdl.vcf import Allele, VcfReader, allele_kind, drop_info
 
 log = logging.getLogger(__name__)
@@ -74,19 +75,18 @@ class NetworkScorer:
         self.window = int(meta["window"])
         self.rc_average = bool(meta.get("rc_average"))
         self.batch_size = batch_size
-        self.table = torch.cat([torch.eye(4), torch.zeros(1, 4)])
-        self.complement = torch.tensor([3, 2, 1, 0, 4])
+        self.batcher = Batcher(torch.device("cpu"))
 
     @torch.inference_mode()
     def probabilities(self, codes: np.ndarray) -> np.ndarray:
         """(n, L) codes -> (n, tasks) sigmoid outputs, strand-averaged when asked."""
         out = np.empty((len(codes), len(self.tasks)), dtype=np.float32)
         for lo in range(0, len(codes), self.batch_size):
-            c = torch.from_numpy(np.ascontiguousarray(codes[lo : lo + self.batch_size])).long()
+            c = self.batcher.codes(codes[lo : lo + self.batch_size])
             n = len(c)
             if self.rc_average:
-                c = torch.cat([c, self.complement[c.flip(1)]])
-            p = torch.sigmoid(self.model(self.table[c].transpose(1, 2)))
+                c = torch.cat([c, self.batcher.reverse_complement(c)])
+            p = torch.sigmoid(self.model(self.batcher.one_hot(c)))
             if self.rc_average:
                 p = (p[:n] + p[n:]) / 2
             out[lo : lo + n] = p.numpy()
