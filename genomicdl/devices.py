@@ -82,7 +82,8 @@ def acquire(
     announced = False
     while True:
         for device in devices:
-            handle = open(lock_path(lock_dir, device), "ab")  # noqa: SIM115 (held while the job runs)
+            path = lock_path(lock_dir, device)
+            handle = open(path, "ab")  # noqa: SIM115 (held while the job runs)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -92,7 +93,7 @@ def acquire(
             handle.write(f"{os.getpid()}\n".encode())
             handle.flush()
             os.environ["CUDA_VISIBLE_DEVICES"] = device
-            log.info("GPU slot: holding device %s (lock %s)", device, lock_path(lock_dir, device))
+            log.info("GPU slot: holding device %s (lock %s)", device, path)
             return Slot(device, handle)
         if time.monotonic() > deadline:
             raise RuntimeError(f"all GPUs {devices} stayed busy for {wait_s:.0f} s (locks in {lock_dir})")
