@@ -1,0 +1,161 @@
+"""Mutation-effect models: training lowers the loss, seeds are deterministic, resume is exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from genomicdl.alignment import load_alignment
+from genomicdl.errors import ConfigError
+from genomicdl.models.potts import Potts
+from genomicdl.models.site_independent import SiteIndependent
+from genomicdl.models.vae import VAE
+from genomicdl.mutation_data import prepare_dataset
+from genomicdl.mutation_train import (
+    balance_weights,
+    load_model,
+    predict_effects,
+    score_scans,
+    split_params,
+    train_mutation,
+)
+from genomicdl.scans import read_scan
+
+DATA = Path(__file__).parent / "data"
+TINY_VAE = {"encoder": (24, 12), "latent": 4, "decoder": (8, 16), "dictionary": 6, "tiles": 4}
+
+
+def tiny_codes(n: int = 48, length: int = 10, seed: int = 0) -> torch.Tensor:
+    """A family with a coupled pair of columns (0 and 1 co-vary) and a conserved column."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 21, size=(n, length))
+    pair = rng.integers(0, 2, size=n)
+    codes[:, 0], codes[:, 1], codes[:, 2] = pair * 3, pair * 3 + 1, 7
+    return torch.as_tensor(codes)
+
+
+@pytest.fixture(scope="module")
+def slice_h5(tmp_path_factory) -> Path:
+    """The first 60 sequences of the real BLAT_ECOLX alignment, prepared, with weights."""
+    tmp = tmp_path_factory.mktemp("aln")
+    src = tmp / "head.a2m"
+    import gzip
+
+    with gzip.open(DATA / "BLAT_ECOLX.head300.a2m.gz", "rt") as fh:
+        text = fh.read()
+    src.write_text(">" + ">".join(text.split(">")[1:61]))
+    prepare_dataset(src, out=tmp / "a.h5", summary=tmp / "s.json", settings={})
+    return tmp / "a.h5"
+
+
+@pytest.mark.parametrize("make", [lambda n: Potts(n), lambda n: VAE(n, **TINY_VAE)], ids=["potts", "vae"])
+def test_gradient_steps_decrease_loss(make):
+    torch.manual_seed(0)
+    codes = tiny_codes()
+    model = make(codes.shape[1])
+    weights = torch.ones(len(codes))
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    losses = []
+    for _ in range(40):
+        torch.manual_seed(1)  # the same VAE noise at every step: a comparable loss
+        loss = model.loss(codes, weights, float(len(codes)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_potts_learns_coupling_and_scores_energy_differences():
+    torch.manual_seed(0)
+    codes = tiny_codes(n=80)
+    model = Potts(codes.shape[1], lambda_j=0.001)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        loss = model.loss(codes, torch.ones(len(codes)), 80.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    wt = codes[0].clone()
+    wt[0], wt[1] = 0, 1
+    single = wt.clone()
+    single[0] = 3  # breaks the pair (3 goes with 4)
+    double = single.clone()
+    double[1] = 4  # restores it
+    effects = model.score(torch.stack([single, double]), wt)
+    assert effects[1] > effects[0]  # the compensated double mutant scores better
+    assert torch.allclose(model.score(wt[None], wt), torch.zeros(1), atol=1e-5)
+
+
+def test_site_independent_prefers_the_conserved_residue():
+    codes = tiny_codes()
+    model = SiteIndependent(codes.shape[1])
+    model.fit(codes, torch.ones(len(codes)))
+    wt = codes[0]
+    mutant = wt.clone()
+    mutant[2] = 5  # column 2 is always 7
+    assert float(model.score(mutant[None], wt)) < -2
+
+
+def test_training_is_deterministic_and_resume_is_exact(slice_h5, tmp_path):
+    common = {"alignment": slice_h5, "model": "vae", "params": TINY_VAE, "steps": 12, "batch_size": 16,
+              "learning_rate": 0.01, "checkpoint_every": 4, "device": "cpu", "seed": 3}
+    train_mutation(out=tmp_path / "a.pt", **common)
+    train_mutation(out=tmp_path / "b.pt", **common)
+
+    class KilledError(Exception):
+        pass
+
+    def kill_at_8(message: str) -> None:
+        if message.startswith("step 8/"):
+            raise KilledError
+
+    with pytest.raises(KilledError):
+        train_mutation(out=tmp_path / "c.pt", log=kill_at_8, **common)
+    assert (tmp_path / "c.pt.ckpt").exists() and not (tmp_path / "c.pt").exists()
+    messages: list[str] = []
+    train_mutation(out=tmp_path / "c.pt", log=messages.append, **common)
+    assert messages[0].startswith("resumed from") and "step 8" in messages[0]
+    assert not (tmp_path / "c.pt.ckpt").exists()
+    train_mutation(out=tmp_path / "d.pt", **{**common, "seed": 4})
+    aln = load_alignment(slice_h5)
+    scan = read_scan(DATA / "BLAT_ECOLX_Ranganathan2015.every20.csv.gz", aln, fitness_column="2500")
+    scores = {k: predict_effects(load_model(tmp_path / f"{k}.pt", "cpu"), aln, scan, samples=3) for k in "abcd"}
+    assert np.array_equal(scores["a"], scores["b"])  # same seed, same scores
+    assert np.array_equal(scores["a"], scores["c"])  # resumed = uninterrupted
+    assert not np.array_equal(scores["a"], scores["d"])
+    state_a, state_c = (torch.load(tmp_path / f"{k}.pt", weights_only=False)["state"] for k in "ac")
+    assert all(torch.equal(state_a[k], state_c[k]) for k in state_a)
+
+
+def test_score_scans_writes_run_outputs(slice_h5, tmp_path):
+    train_mutation(alignment=slice_h5, model="site_independent", out=tmp_path / "m.pt", device="cpu")
+    summaries = score_scans(
+        alignment=slice_h5, model_path=tmp_path / "m.pt",
+        scans={"stiffler": {"fitness_column": "2500"}},
+        scan_files={"stiffler": DATA / "BLAT_ECOLX_Ranganathan2015.every20.csv.gz"},
+        out_dir=tmp_path / "run", run={"dataset": "d", "model": "site_independent", "balance": "none", "seed": 1},
+        bootstrap=50, device="cpu",
+    )
+    import pandas as pd
+
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.tsv", sep="\t")
+    row = metrics[metrics.metric == "spearman"].iloc[0]
+    assert row.kind == "mutation_effect" and row.split == "test" and row.lo <= row.value <= row.hi
+    arrays = np.load(tmp_path / "run" / "arrays.npz")
+    assert arrays["y_test"].shape == arrays["p_test"].shape == (summaries["stiffler"]["scored"],)
+    assert arrays["y_valid"].size == 0
+    assert summaries["stiffler"]["insert_columns"] == len(summaries["stiffler"]["insert_mutants"]) > 0
+
+
+def test_balance_and_params():
+    aln = type("A", (), {"codes": np.zeros((3, 2)), "weights": np.array([0.5, 0.5, 1.0])})()
+    assert balance_weights(aln, "none").tolist() == [1, 1, 1]
+    assert balance_weights(aln, "class_weight").tolist() == [0.5, 0.5, 1.0]
+    with pytest.raises(ConfigError, match="does not apply to mutation effects"):
+        balance_weights(aln, "undersample")
+    params, training = split_params("vae", {"latent": 8, "steps": 5})
+    assert params == {"latent": 8} and training["steps"] == 5 and training["batch_size"] == 128
