@@ -1,0 +1,119 @@
+"""The predict stage: tiled chromosomes -> bigWig per track, equal to a direct forward
+pass at sampled positions; tables, contributions, merging, bounded accumulator."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+import pytest
+import torch
+from test_signal import CHROMS, build, inputs, signal_ds  # noqa: F401  (fixture)
+
+from genomicdl import config as gconfig
+from genomicdl.engine import train_network
+from genomicdl.genome import Genome
+from genomicdl.predict import (
+    Accumulator,
+    contributions,
+    load_predictor,
+    merge_tracks,
+    predict_chromosome,
+    predict_table,
+)
+from genomicdl.rebalance import rebalance
+from genomicdl.sequence import encode
+
+TRAIN = {"max_epochs": 1, "batch_size": 64, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def trained(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:  # noqa: F811
+    out = tmp_path_factory.mktemp("pred")
+    ds = signal_ds(inputs)
+    ds["loss"] = "poisson"
+    build(inputs, ds, out)
+    rebalance(out / "d.h5", "none", 1, 1.0, out / "i.npz", out / "c.tsv")
+    schema = gconfig.load_schema(Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml")
+    raw = {"datasets": {"sig": {k: v for k, v in ds.items() if k in ("genome", "targets", "signal")}}, "train": TRAIN,
+           "models": ["binned"], "balance": ["none"]}  # fmt: skip
+    cfg = gconfig.validate(raw, schema)["train"]
+    model = out / "model.pt"
+    train_network(store=str(out / "d.h5"), index=str(out / "i.npz"), model="binned",
+                  params={"output_length": 100, "trunk_params": {"channels": 8, "layers": 2}}, train=cfg, seed=1,
+                  threads=1, double_stranded=True, out_model=str(model), out_history=str(out / "h.tsv"),
+                  out_stats=str(out / "s.json"))  # fmt: skip
+    return {"model": str(model), "genome": str(inputs["genome"]), "out": out}
+
+
+def direct(pred, genome: Genome, chrom: str, start: int) -> np.ndarray:
+    """(tracks, bins) of one window by a plain forward pass on both strands, averaged."""
+    codes = genome.codes(chrom, start, start + pred.window)
+    with torch.no_grad():
+        x = pred.encoder.one_hot(torch.from_numpy(codes[None].copy()))
+        fwd = torch.exp(pred.model(x)).numpy()[0]
+        rc = pred.encoder.one_hot(pred.encoder.reverse_complement(torch.from_numpy(codes[None].copy())))
+        rev = torch.exp(pred.model(rc)).numpy()[0][pred.flip.numpy()]
+    return ((fwd + rev) / 2).reshape(len(pred.tracks), pred.bins)
+
+
+def test_predicted_bigwig_equals_a_direct_forward_pass(trained: dict) -> None:
+    out = trained["out"] / "chrIII"
+    meta = predict_chromosome(trained["model"], trained["genome"], "chrIII", out, batch_size=50)
+    assert meta["log_scaled"] is False and meta["transform"].startswith("exp") and meta["bin_size"] == 25
+    assert json.loads((out / "predict.json").read_text())["tracks"] == ["ramp", "R.fwd", "R.rev"]
+    pred = load_predictor(trained["model"])
+    rng = np.random.default_rng(0)
+    with Genome(trained["genome"]) as genome:
+        for t, track in enumerate(pred.tracks):
+            bw = pyBigWig.open(str(out / f"{track}.bw"))
+            assert bw.chroms() == {"chrIII": CHROMS["chrIII"]}
+            for pos in rng.integers(50, 39_850, 20).tolist():  # stride = output: one window per base
+                start = (pos - 50) // 100 * 100
+                want = direct(pred, genome, "chrIII", start)[t, (pos - start - 50) // 25]
+                assert bw.values("chrIII", pos, pos + 1)[0] == pytest.approx(want, rel=1e-4)
+            assert np.isnan(bw.values("chrIII", 0, 50)).all()  # before the first output: no value
+            bw.close()
+
+
+def test_overlapping_windows_are_averaged(trained: dict) -> None:
+    out = trained["out"] / "overlap"
+    predict_chromosome(trained["model"], trained["genome"], "chrII", out, stride=50)
+    pred = load_predictor(trained["model"])
+    with Genome(trained["genome"]) as genome:
+        bw = pyBigWig.open(str(out / "ramp.bw"))
+        pos = 1060  # outputs of windows at 900 (950-1050)... at 950 (1000-1100) and 1000 (1050-1150)
+        want = np.mean([direct(pred, genome, "chrII", s)[0, (pos - s - 50) // 25] for s in (950, 1000)])
+        assert bw.values("chrII", pos, pos + 1)[0] == pytest.approx(want, rel=1e-4)
+
+
+def test_merge_tables_and_contributions(trained: dict) -> None:
+    out = trained["out"]
+    predict_chromosome(trained["model"], trained["genome"], "chrI", out / "c1")
+    predict_chromosome(trained["model"], trained["genome"], "chrII", out / "c2")
+    merge_tracks([out / "c1", out / "c2"], dict(CHROMS), out / "all")
+    bw = pyBigWig.open(str(out / "all" / "R.rev.bw"))
+    assert set(bw.chroms()) == {"chrI", "chrII"}
+    one = pyBigWig.open(str(out / "c2" / "R.rev.bw"))
+    assert bw.values("chrII", 500, 510) == one.values("chrII", 500, 510)
+    predict_table(trained["model"], [("a", encode("ACGT" * 40)), ("b", encode("A" * 500))], out / "t.tsv.gz")
+    with gzip.open(out / "t.tsv.gz", "rt") as fh:
+        lines = fh.read().splitlines()
+    assert lines[0] == "name\tramp\tR.fwd\tR.rev" and len(lines) == 3
+    paths = contributions(trained["model"], trained["genome"], [("chrI", 5000), ("chrI", 5050)], out / "contrib")
+    cb = pyBigWig.open(str(paths[0]))
+    vals = np.asarray(cb.values("chrI", 4900, 5150))
+    assert np.isfinite(vals).all() and np.abs(vals).sum() > 0
+
+
+def test_accumulator_memory_is_one_window() -> None:
+    acc = Accumulator(1, 100)
+    flushed = []
+    for s in range(0, 100_000, 50):
+        flushed += list(acc.add(s, np.ones((1, 100))))
+        assert acc.counts.shape[0] <= 200
+    flushed += list(acc.flush())
+    assert sum(int(c.sum()) for _, _, c in flushed) == 100_050
