@@ -1,0 +1,407 @@
+"""Trust under faults (issue 13): path-safe names, integrity where data is used, bounded
+reads of hostile input, stale temporaries of killed runs, resume after kill -9."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DATA, DEMO, REPO, snakemake
+
+from genomicdl import config as gconfig
+from genomicdl.errors import ConfigError, InputError
+from genomicdl.files import (
+    atomic_output,
+    bounded_lines,
+    csv_rows,
+    first_line,
+    open_text,
+    printable_prefix,
+    remove_stale_temporaries,
+)
+from genomicdl.integrity import check_fasta_names, iter_fasta_headers, record_integrity, sidecar_path, verify_input
+from genomicdl.preprocess import _disk_full, _disk_full_message
+
+SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+UNSAFE = ["..", ".", ".hidden", "a/b", "-rf", "", "../x"]
+
+
+def genome_config() -> dict:
+    return {
+        "datasets": {
+            "d": {
+                "genome": {"url": str(DEMO / "yeast" / "genome.fa.gz")},
+                "targets": {"Reb1": {"url": str(DEMO / "yeast" / "Reb1.bed")}},
+                "split": {"valid": ["chrXVI"], "test": ["chrIV"]},
+            }
+        }
+    }
+
+
+def table_config() -> dict:
+    return {"datasets": {"t": {"table": {"url": "t.tsv", "label_columns": ["label"]}}}}
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+# ---------------------------------------------------------------- path-safe names
+
+
+def _rename_dataset(cfg: dict, name: str) -> dict:
+    cfg["datasets"] = {name: cfg["datasets"]["d"]}
+    return cfg
+
+
+def _rename_task(cfg: dict, name: str) -> dict:
+    cfg["datasets"]["d"]["targets"] = {name: cfg["datasets"]["d"]["targets"]["Reb1"]}
+    return cfg
+
+
+def _label_column(cfg: dict, name: str) -> dict:
+    cfg = table_config()
+    cfg["datasets"]["t"]["table"]["label_columns"] = [name]
+    return cfg
+
+
+def _fasta_task(cfg: dict, name: str) -> dict:
+    cfg = table_config()
+    cfg["datasets"]["t"]["table"]["task"] = name
+    return cfg
+
+
+def _model(cfg: dict, name: str) -> dict:
+    cfg["models"] = [name]
+    return cfg
+
+
+def _model_params(cfg: dict, name: str) -> dict:
+    cfg["model_params"] = {name: {}}
+    return cfg
+
+
+WHERE = [_rename_dataset, _rename_task, _label_column, _fasta_task, _model, _model_params]
+
+
+@pytest.mark.parametrize("where", WHERE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", UNSAFE)
+def test_every_name_that_becomes_a_path_must_be_path_safe(where, name: str) -> None:
+    cfg = where(genome_config(), name)
+    with pytest.raises(ConfigError, match=r"(path-safe|unknown model|does not match)"):
+        gconfig.validate(cfg, SCHEMA)
+
+
+def test_path_safe_names_are_accepted_and_checked_after_the_schema_too() -> None:
+    cfg = _rename_dataset(genome_config(), "K562_v1.2-b")
+    gconfig.validate(cfg, SCHEMA)
+    with pytest.raises(ConfigError, match=r"config key datasets: '\.\.' is not a path-safe name"):
+        gconfig.check_names({"datasets": {"..": {}}})
+
+
+def test_dataset_named_dotdot_is_refused_by_the_workflow_before_any_job(tmp_path: Path) -> None:
+    """The issue's case, end to end: outputs of `..` landed in the working dir's parent."""
+    work = tmp_path / "work"
+    work.mkdir()
+    cfg = _rename_dataset(genome_config(), "..")
+    (work / "c.yaml").write_text(yaml.safe_dump(cfg))
+    result = snakemake(["--cores", "1", "--configfile", "c.yaml"], cwd=work)
+    assert result.returncode != 0
+    assert "is not a path-safe name" in result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert not (work / "data").exists() and not (work / "results").exists()
+
+
+# ---------------------------------------------------------------- chromosome aliases
+
+
+def test_valid_and_test_chromosome_the_same_under_an_alias_is_a_config_error(tmp_path: Path) -> None:
+    cfg = genome_config()
+    cfg["datasets"]["d"]["split"] = {"valid": ["chrIV"], "test": ["chr4"]}
+    with pytest.raises(ConfigError, match=r"chrIV \(valid\) and chr4 \(test\) are the same chromosome"):
+        gconfig.validate(cfg, SCHEMA)
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    result = snakemake(["--cores", "1", "-n", "--configfile", "c.yaml"], cwd=tmp_path)
+    assert result.returncode != 0
+    assert "same chromosome under another name" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("valid", "test", "aliases", "clash"),
+    [
+        (["chrM"], ["MT"], {}, True),
+        (["chrXVI"], ["chr4"], {}, False),
+        (["chrX"], ["chr10"], {}, False),  # a lone X is the sex chromosome, not roman ten
+        (["scaffold_7"], ["chr7"], {"scaffold_7": "chr7"}, True),
+        (["chrXIV"], ["14"], {}, True),
+    ],
+)
+def test_alias_clashes(valid: list[str], test: list[str], aliases: dict, clash: bool) -> None:
+    cfg = genome_config()
+    cfg["datasets"]["d"]["split"] = {"valid": valid, "test": test}
+    cfg["datasets"]["d"]["chrom_aliases"] = aliases
+    if clash:
+        with pytest.raises(ConfigError, match="same chromosome"):
+            gconfig.validate(cfg, SCHEMA)
+    else:
+        gconfig.validate(cfg, SCHEMA)
+
+
+# ---------------------------------------------------------------- bounded reads
+
+
+def test_error_messages_quote_a_short_printable_prefix_only() -> None:
+    passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n" * 10
+    shown = printable_prefix(passwd)
+    assert len(shown) <= 40 + 5 and "\n" not in shown and shown.endswith("...'")
+    assert printable_prefix(b"\x00\x1b[31mred\xff") == "'??[31mred?'"
+
+
+def _gzip_bomb(path: Path, mib: int) -> Path:
+    zeros = b"\0" * (1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        for _ in range(mib):
+            fh.write(zeros)
+    return path
+
+
+def test_gzip_bomb_without_newline_fails_fast_with_bounded_memory(tmp_path: Path) -> None:
+    bomb = _gzip_bomb(tmp_path / "bomb.tsv.gz", 256)  # 256 MiB of zeros, no newline
+    assert bomb.stat().st_size < 2 << 20
+    tracemalloc.start()
+    start = time.monotonic()
+    with pytest.raises(InputError, match=r"bomb.tsv.gz, line 1: line longer than 1,048,576 characters"):
+        first_line(bomb)
+    elapsed = time.monotonic() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 5, elapsed
+    assert peak < 32 << 20, peak
+
+
+def test_bounded_lines_pass_ordinary_lines_through(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_text("a\tb\n\n1\t2\nlast-without-newline")
+    with open_text(path) as fh:
+        assert list(bounded_lines(fh, path=path, limit=32)) == ["a\tb\n", "\n", "1\t2\n", "last-without-newline"]
+    assert first_line(path) == "a\tb\n"
+
+
+def test_csv_field_limit_is_the_configured_maximum_and_names_the_line(tmp_path: Path) -> None:
+    """A 202 kb field: the csv module's 131,072 default dies without a line number."""
+    path = tmp_path / "big.tsv"
+    path.write_text("id\tsequence\tlabel\n" + "r1\tACGT\t1\n" + "r2\t" + "A" * 202_000 + "\t0\n")
+    with open_text(path) as fh:
+        rows = list(csv_rows(fh, path=path, delimiter="\t", max_field=300_000))
+    assert [n for n, _ in rows] == [1, 2, 3] and len(rows[2][1][1]) == 202_000
+    with open_text(path) as fh, pytest.raises(InputError, match=r"big.tsv, line 3: .*limit is 100,000 characters"):
+        list(csv_rows(fh, path=path, delimiter="\t", max_field=100_000))
+
+
+# ---------------------------------------------------------------- FASTA headers
+
+
+def test_fasta_headers_are_found_across_block_boundaries(tmp_path: Path) -> None:
+    text = ">chr1 first\nACGT\nAC\n>chr2\n\nAAAA\n>chrM desc\r\nA\n>last\n"
+    path = tmp_path / "g.fa"
+    path.write_text(text)
+    expected = [(i + 1, line[1:].rstrip("\r").encode()) for i, line in enumerate(text.split("\n")) if line[:1] == ">"]
+    for block in (1, 2, 3, 5, 7, 64):
+        assert list(iter_fasta_headers(path, block=block)) == expected, block
+    gz = tmp_path / "g.fa.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    assert check_fasta_names(gz) == ["chr1", "chr2", "chrM", "last"]
+
+
+def test_duplicate_chromosome_name_names_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "dup.fa"
+    path.write_text(">chr1\nACGT\n>chr2\nAC\n>chr1 again\nGG\n")
+    with pytest.raises(InputError, match=r"dup.fa, line 5: chromosome name 'chr1' appears twice: lines 1 and 5"):
+        check_fasta_names(path)
+
+
+def test_non_utf8_chromosome_name_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.fa"
+    path.write_bytes(b">chr1\nACGT\n>chr\xe9\nAC\n")
+    with pytest.raises(InputError, match=r"latin1.fa, line 3: chromosome name .* not UTF-8 \(0xe9\)"):
+        check_fasta_names(path)
+
+
+# ---------------------------------------------------------------- stale temporaries
+
+
+def test_only_temporaries_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "dataset.h5"
+    dead, alive = dead_pid(), os.getppid()
+    stale = [tmp_path / f".dataset.h5.tmp{dead}", tmp_path / f".dataset.h5.tmp{dead}.fai"]
+    kept = [tmp_path / f".dataset.h5.tmp{alive}", tmp_path / f".dataset.h5.tmp{os.getpid()}", tmp_path / ".other.tmp1"]
+    for path in stale + kept:
+        path.write_text("x")
+    (tmp_path / f".dataset.h5.bed-{dead}-abc").mkdir()
+    (tmp_path / f".dataset.h5.bed-{dead}-abc" / "peaks.bed").write_text("chr1\t1\t2\n")
+    (tmp_path / f".dataset.h5.bed-{alive}-xyz").mkdir()
+    removed = remove_stale_temporaries(out)
+    assert sorted(p.name for p in removed) == sorted([p.name for p in stale] + [f".dataset.h5.bed-{dead}-abc"])
+    assert all(p.exists() for p in kept) and (tmp_path / f".dataset.h5.bed-{alive}-xyz").is_dir()
+
+
+def test_atomic_output_removes_what_a_killed_writer_of_the_same_file_left(tmp_path: Path) -> None:
+    left = tmp_path / f".model.pt.tmp{dead_pid()}"
+    left.write_bytes(b"half a checkpoint")
+    with atomic_output(tmp_path / "model.pt") as tmp:
+        tmp.write_bytes(b"whole")
+    assert not left.exists() and (tmp_path / "model.pt").read_bytes() == b"whole"
+
+
+def test_disk_full_is_recognised_and_explained(tmp_path: Path) -> None:
+    with pytest.raises(OSError) as caught, open("/dev/full", "wb") as fh:  # a real ENOSPC
+        fh.write(b"x" * 65536)
+        fh.flush()
+    assert caught.value.errno == errno.ENOSPC and _disk_full(caught.value)
+    message = _disk_full_message(str(tmp_path / "dataset.h5"))
+    assert message.startswith(f"no space left on the device while writing {tmp_path / 'dataset.h5'}")
+    assert "MB free" in message and "rerun" in message
+
+
+# ---------------------------------------------------------------- integrity records
+
+
+def test_verify_input_is_cheap_when_unchanged_and_names_the_file_when_edited(tmp_path: Path) -> None:
+    path = tmp_path / "table.tsv"
+    path.write_text("sequence\tlabel\nACGT\t1\n")
+    from genomicdl.files import sha256sum
+
+    record_integrity(path, sha256=sha256sum(path), url="https://example.org/table.tsv")
+    verify_input(path)
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same bytes
+    verify_input(path)
+    assert yaml.safe_load(sidecar_path(path).read_text())["mtime_ns"] == path.stat().st_mtime_ns
+    with open(path, "a") as fh:
+        fh.write("GGGG\t0\n")
+    with pytest.raises(InputError, match=rf"{path}: changed since it was downloaded .*rm {path}"):
+        verify_input(path)
+
+
+def test_a_file_without_record_is_recorded_and_a_pin_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "old.bed"
+    path.write_text("chr1\t1\t2\n")
+    verify_input(path)
+    assert sidecar_path(path).is_file()
+    with pytest.raises(InputError, match="expected 0000"):
+        verify_input(path, sha256="0" * 64)
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def srf_config(work: Path) -> Path:
+    """One small table dataset (the preprocess stage only is asked for)."""
+    inputs = work / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "SRF_AC.head300.seq.gz", inputs / "train.seq.gz")
+    cfg = {
+        "datasets": {
+            "srf": {
+                "table": {
+                    "train": {"url": "inputs/train.seq.gz"},
+                    "sequence_column": "seq",
+                    "label_columns": ["Bound"],
+                    "id_column": "EventID",
+                },
+                "negatives": {"strategy": "shuffle", "per_positive": 1},
+                "split": {"valid": 0.2, "test": 0.2},
+            }
+        },
+        "models": ["kmer_logreg"],
+        "balance": ["none"],
+    }
+    path = work / "srf.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+def test_edited_resource_is_caught_where_it_is_used_and_stale_temporaries_go(tmp_path: Path) -> None:
+    cfg = srf_config(tmp_path)
+    args = ["data/srf/dataset.h5", "--cores", "1", "--configfile", str(cfg)]
+    (tmp_path / "data" / "srf").mkdir(parents=True)
+    dead = dead_pid()
+    planted = [tmp_path / f"data/srf/.dataset.h5.tmp{dead}", tmp_path / f"data/srf/.summary.json.tmp{dead}"]
+    for path in planted:
+        path.write_bytes(b"left by a killed run")
+    (tmp_path / f"data/srf/.dataset.h5.bed-{dead}-q1w2").mkdir()
+    first = snakemake(args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    resource = tmp_path / "resources/srf/table.train.seq.gz"
+    assert sidecar_path(resource).is_file()
+    assert not any(p.exists() for p in planted) and not list((tmp_path / "data/srf").glob(".dataset.h5.bed-*"))
+    # the issue's case: an edited input was used silently (fewer records, rc 0)
+    with gzip.open(resource, "rt") as fh:
+        lines = fh.readlines()
+    with gzip.open(resource, "wt") as fh:
+        fh.writelines(lines[: len(lines) // 2])
+    second = snakemake(args, cwd=tmp_path)
+    assert second.returncode != 0
+    assert f"{Path('resources/srf/table.train.seq.gz')}: changed since it was downloaded" in second.stderr
+    assert "rm resources/srf/table.train.seq.gz" in second.stderr
+    resource.unlink()
+    third = snakemake(args, cwd=tmp_path)
+    assert third.returncode == 0, third.stderr[-3000:]
+
+
+def test_kill_9_then_one_resume_command_finishes_the_run(tmp_path: Path) -> None:
+    """kill -9 leaves Snakemake's lock; `python -m genomicdl.resume` unlocks (no live
+    Snakemake in this directory) and reruns, with incomplete outputs rerun."""
+    cfg = srf_config(tmp_path)
+    args = ["data/srf/dataset.h5", "-s", str(REPO / "workflow" / "Snakefile"), "--cores", "1", "--configfile", str(cfg)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((tmp_path / ".snakemake" / "incomplete").glob("*")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list((tmp_path / ".snakemake" / "locks").glob("*")), "the kill left no lock: nothing tested"
+    blocked = snakemake(["data/srf/dataset.h5", "--cores", "1", "--configfile", str(cfg)], cwd=tmp_path)
+    assert blocked.returncode != 0 and "cannot be locked" in blocked.stdout + blocked.stderr
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    resumed = subprocess.run(
+        [sys.executable, "-m", "genomicdl.resume", *args], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (tmp_path / "data/srf/dataset.h5").is_file()
+    assert not [p for p in tmp_path.rglob(".*.tmp*")]
+
+
+def test_resume_refuses_while_a_snakemake_runs_in_the_directory(tmp_path: Path) -> None:
+    from genomicdl.resume import live_snakemake
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "snakemake", "--directory", str(tmp_path)],
+        cwd=tmp_path,
+    )
+    try:
+        time.sleep(0.3)
+        assert proc.pid in live_snakemake(tmp_path)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.pid not in live_snakemake(tmp_path)
+
