@@ -1,15 +1,22 @@
-"""Training-loop overhead: our engine against a bare PyTorch loop, in one run.
+"""Training-loop overhead: our engine's whole epoch against a bare PyTorch loop, in one run.
 
-Both loops train the same network (same initial weights) for the same number of steps
-at the same batch size on the same windows, with the same optimisation (AdamW,
-binary cross-entropy with logits, gradient clipping):
+Both train the same network (same initial weights) for the same number of steps at the
+same batch size on the same windows, with the same optimisation (AdamW, binary
+cross-entropy with logits, gradient clipping), and both end the epoch with the same
+validation pass (a quarter of the windows, in memory for the bare loop):
 
 - bare: the windows one-hot encoded once, held in memory as float tensors; each step
-  takes a shuffled batch by indexing (the fastest a hand-written loop gets);
-- engine: ``genomicdl.train.Trainer.train_epoch`` over ``StoreStream``, exactly what
-  ``train_network`` runs each epoch: integer codes streamed from the HDF5 store in
-  shuffled blocks, one-hot made where the model runs, labels looked up per batch, the
-  loss summed without a per-step sync, a progress bar, the loader-wait timer.
+  takes a shuffled batch by indexing (the fastest a hand-written loop gets); then one
+  forward pass over the validation tensors;
+- engine: ``genomicdl.engine.NetworkRun.epoch``, exactly what ``train_network`` runs
+  each epoch: integer codes streamed from the HDF5 store in shuffled blocks (through a
+  DataLoader with pinned memory on CUDA), one-hot made where the model runs, labels
+  looked up per batch, the loss summed without a per-step sync, a progress bar, the
+  loader-wait timer, then validation streamed from the store (auPRC and loss), the
+  schedule step, the best weights kept, the history row and the checkpoint written.
+
+Timed: the epoch, from its first batch to its checkpoint. Not timed: building the
+model, the store, the one-hot tensors of the bare loop (which it pays once, up front).
 
 The two alternate (bare, engine, bare, ...) so that a change in machine load hits
 both; the median seconds per step of each are compared. Reverse-complement
@@ -40,24 +47,30 @@ import torch.nn.functional as F  # noqa: N812
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl.encode import StoreWriter, one_hot
+from genomicdl.engine import NetworkRun, RunPaths
+from genomicdl.inference import resolve_device
 from genomicdl.models import build_network
-from genomicdl.train import StoreStream, Trainer, resolve_device
+from genomicdl.rebalance import rebalance
+from genomicdl.sequence import one_hot
+from genomicdl.store import Store, StoreWriter
+from genomicdl.targets import Target
 
 LR, WEIGHT_DECAY, CLIP = 0.002, 0.01, 1.0
 
 
 def make_data(path: Path, rows: int, window: int, tasks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random windows and labels, written to a store at ``path`` and returned."""
+    """Seeded random windows and labels: ``rows`` training rows and rows // 4 validation
+    rows, written to a store at ``path`` (with its rebalance index) and returned."""
     rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 4, size=(rows, window)).astype(np.uint8)
-    labels = (rng.random((rows, tasks)) < 0.25).astype(np.uint8)
-    writer = StoreWriter(path, window, [f"t{i}" for i in range(tasks)], ["chr1"])
-    writer.append(
-        codes, labels, np.zeros(rows, np.uint8), np.zeros(rows, np.uint16), np.arange(rows) * window,
-        np.full(rows, 0.5, np.float32), np.zeros(rows, np.uint8),
-    )  # fmt: skip
+    total = rows + rows // 4
+    codes = rng.integers(0, 4, size=(total, window)).astype(np.uint8)
+    labels = (rng.random((total, tasks)) < 0.25).astype(np.uint8)
+    split = np.where(np.arange(total) < rows, 0, 1).astype(np.uint8)
+    target = Target("binary", tuple(f"t{i}" for i in range(tasks)))
+    writer = StoreWriter(path, window=window, target=target, chroms=["chr1"])
+    writer.append(codes, labels=labels, split=split, start=np.arange(total) * window)
     writer.close()
+    rebalance(path, "none", 1, 1.0, path.with_suffix(".npz"), path.with_suffix(".tsv"))
     return codes, labels
 
 
@@ -67,9 +80,11 @@ def sync(device: torch.device) -> None:
 
 
 def bare_epoch(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device, seed: int
+    model: torch.nn.Module, data: tuple[torch.Tensor, ...], batch: int, device: torch.device, seed: int
 ) -> tuple[float, float, int]:
-    """(wall s, cpu s, steps) of one pass of a plain PyTorch loop over in-memory tensors."""
+    """(wall s, cpu s, steps) of one pass of a plain PyTorch loop over in-memory tensors,
+    and one forward pass over the validation tensors."""
+    x, y, x_valid = data
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     model.train()
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
@@ -86,43 +101,64 @@ def bare_epoch(
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         optimizer.step()
         steps += 1
+    model.eval()
+    with torch.no_grad():
+        for lo in range(0, len(x_valid), 512):
+            torch.sigmoid(model(x_valid[lo : lo + 512].to(device, non_blocking=True))).cpu()
     sync(device)
     return time.perf_counter() - wall, time.process_time() - cpu, steps
 
 
 def engine_epoch(
-    model: torch.nn.Module, store: Path, labels: np.ndarray, batch: int, device: torch.device, seed: int
+    model_name: str, initial: torch.nn.Module, store: Path, args: argparse.Namespace, tmp: Path, seed: int
 ) -> tuple[float, float, int]:
-    """(wall s, cpu s, steps) of one epoch of the engine streaming the store."""
-    cfg = {"learning_rate": LR, "weight_decay": WEIGHT_DECAY, "grad_clip": CLIP, "lr_schedule": "plateau"}
-    trainer = Trainer(model, cfg, device)
-    index = np.arange(len(labels))
-    stream = StoreStream(str(store), index, labels, batch, 16, seed=seed)
-    steps = -(-len(index) // batch)
-    sync(device)
-    wall, cpu = time.perf_counter(), time.process_time()
-    trainer.train_epoch(stream, steps, "engine")
-    sync(device)
-    return time.perf_counter() - wall, time.process_time() - cpu, steps
+    """(wall s, cpu s, steps) of one whole epoch of the engine (train, validate, checkpoint)."""
+    cfg = train_settings(args, seed)
+    out = tmp / f"engine{seed}"
+    paths = RunPaths(str(store), str(store.with_suffix(".npz")), str(out / "model.pt"), str(out / "h.csv"),
+                     str(out / "s.json"))  # fmt: skip
+    run = NetworkRun(paths, model_name, {}, cfg, seed=seed, threads=args.threads, double_stranded=False)
+    run.setup()
+    run.model.load_state_dict(initial.state_dict())
+    with Store(store) as st:
+        sync(run.device)
+        wall, cpu = time.perf_counter(), time.process_time()
+        run.epoch(st)
+        sync(run.device)
+    return time.perf_counter() - wall, time.process_time() - cpu, run.steps
+
+
+def train_settings(args: argparse.Namespace, seed: int) -> dict[str, object]:
+    """The schema's train defaults with the bench's settings."""
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    cfg = {k: v["default"] for k, v in schema["properties"]["train"]["properties"].items()}
+    ours = {"device": args.device, "batch_size": args.batch_size, "learning_rate": LR, "weight_decay": WEIGHT_DECAY}
+    return cfg | ours | {"grad_clip": CLIP, "rc_augment": False, "rc_average": False, "precision": "fp32"}
 
 
 def compare(name: str, args: argparse.Namespace, device: torch.device, store: Path, codes: np.ndarray,
             labels: np.ndarray) -> dict[str, object]:  # fmt: skip
     """Alternate bare and engine epochs; medians of seconds per step."""
     torch.manual_seed(0)
-    initial = build_network(name, labels.shape[1], codes.shape[1]).to(device)
-    x = torch.from_numpy(one_hot(codes))
-    y = torch.from_numpy(labels.astype(np.float32))
+    target = Target("binary", tuple(f"t{i}" for i in range(labels.shape[1])))
+    initial = build_network(name, target=target, window=codes.shape[1], alphabet="dna", variable=False,
+                            params={}).to(device)  # fmt: skip
+    n = args.rows
+    x = torch.from_numpy(one_hot(codes[:n]))
+    y = torch.from_numpy(labels[:n].astype(np.float32))
+    x_valid = torch.from_numpy(one_hot(codes[n:]))
     if device.type == "cuda":
-        x, y = x.pin_memory(), y.pin_memory()
+        x, y, x_valid = x.pin_memory(), y.pin_memory(), x_valid.pin_memory()
     runs: dict[str, list[tuple[float, float, int]]] = {"bare": [], "engine": []}
     for repeat in range(args.repeats + 1):  # the first round warms up, untimed
         for kind in ("bare", "engine") if repeat % 2 == 0 else ("engine", "bare"):
             model = copy.deepcopy(initial)
             if kind == "bare":
-                result = bare_epoch(model, x, y, args.batch_size, device, repeat)
+                result = bare_epoch(model, (x, y, x_valid), args.batch_size, device, repeat)
             else:
-                result = engine_epoch(model, store, labels, args.batch_size, device, repeat)
+                result = engine_epoch(name, initial, store, args, store.parent, repeat)
             if repeat:
                 runs[kind].append(result)
     out: dict[str, object] = {"model": name, "parameters": sum(p.numel() for p in initial.parameters())}

@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import memory  # noqa: E402
 from memory import peak_rss_mb  # noqa: E402
 
 TASKS = 919
@@ -155,8 +155,8 @@ def write_vcf(path: Path, genome: str, chroms: dict[str, int], n: int, seed: int
 
 
 def run_child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """The scoring in a fresh process that dies with this one (a timeout kills both)."""
+    return memory.run_child(__file__, args)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from genomicdl import encode
+from genomicdl import sequence
 
 # The three alternatives of each reference base (N positions are not mutated).
 ALTERNATIVES = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2], [0, 1, 2]], dtype=np.uint8)
@@ -21,7 +21,7 @@ ALTERNATIVES = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2], [0, 1, 2]],
 
 def one_hot(codes: np.ndarray | torch.Tensor) -> torch.Tensor:
     """(n, L) codes -> (n, 4, L) float32 one-hot tensor (N is all zeros)."""
-    return torch.from_numpy(encode.one_hot(np.asarray(codes)))
+    return torch.from_numpy(sequence.one_hot(np.asarray(codes)))
 
 
 class StrandAveraged(nn.Module):

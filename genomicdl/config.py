@@ -18,10 +18,18 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from genomicdl.errors import ConfigError
-from genomicdl.models.catalog import CATALOG
+from genomicdl.models.catalog import CATALOG, models_for
+from genomicdl.targets import CLASS_KINDS
 
 URL_SCHEMES = ("http://", "https://", "ftp://", "file://")
 SPLIT_NAMES = ("train", "valid", "test")
+# A name that becomes a path component (dataset, task, model, ...): never . or .., no
+# leading dot (hidden files, ..) or dash (read as an option), no slash.
+SAFE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+SAFE_NAME_RULE = "letters, digits, _ . - only, not starting with a dot or dash (it becomes a file or folder name)"
+_ROMAN = re.compile(r"(X{0,3})(IX|IV|V?I{0,3})")
+_ROMAN_VALUE = {"I": 1, "V": 5, "X": 10}
+_MITO = {"m", "mt", "mito", "mitochondrion"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ def _describe(error: ValidationError) -> str:
         extra = ", ".join(prefix + str(k) for k in sorted(set(error.instance) - set(allowed)))
         hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
         return f"unknown config key {extra}{hint}"
+    if error.validator == "pattern" and error.validator_value == SAFE_NAME:
+        name_of = f"config key {where}" if error.absolute_path else "config key"
+        return f"{name_of}: {error.instance!r} is not a path-safe name: {SAFE_NAME_RULE}"
     if error.validator == "propertyNames":
         return f"config key {where}: invalid name: {error.message}"
     return f"config key {where}: {error.message}"
@@ -90,8 +101,35 @@ def validate(config: Mapping[str, Any], schema: dict[str, Any]) -> dict[str, Any
     error = best_match(validator.iter_errors(cfg))
     if error is not None:
         raise ConfigError(_describe(error))
+    from genomicdl.plan import expand_folds
+
+    cfg = expand_folds(cfg)
+    check_names(cfg)
     check_semantics(cfg)
     return cfg
+
+
+def path_names(cfg: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(config key, name) of every config name that becomes a path component."""
+    for name, ds in cfg.get("datasets", {}).items():
+        yield "datasets", name
+        for task in (ds or {}).get("targets", {}) or {}:
+            yield f"datasets.{name}.targets", task
+        table = (ds or {}).get("table") or {}
+        for column in table.get("label_columns", []) or []:
+            yield f"datasets.{name}.table.label_columns", column
+        if "task" in table:
+            yield f"datasets.{name}.table.task", table["task"]
+    for key in ("models", "model_params"):
+        for model in cfg.get(key, []) or []:
+            yield key, model
+
+
+def check_names(cfg: Mapping[str, Any]) -> None:
+    """Every name that becomes a path component is path-safe (see SAFE_NAME)."""
+    for key, name in path_names(cfg):
+        if not isinstance(name, str) or not re.fullmatch(SAFE_NAME, name):
+            raise ConfigError(f"config key {key}: {name!r} is not a path-safe name: {SAFE_NAME_RULE}")
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:
@@ -104,6 +142,9 @@ def check_semantics(cfg: dict[str, Any]) -> None:
     for name, ds in cfg["datasets"].items():
         key = f"datasets.{name}"
         has_genome = "genome" in ds or "targets" in ds
+        if "alignment" in ds or ds.get("scans"):
+            _check_alignment(key, ds, has_genome)
+            continue
         if has_genome and "table" in ds:
             raise ConfigError(f"config key {key}: give either genome + targets or table, not both")
         if not has_genome and "table" not in ds:
@@ -116,11 +157,21 @@ def check_semantics(cfg: dict[str, Any]) -> None:
                 ds["window"] = 200
             if ds["double_stranded"] is None:
                 ds["double_stranded"] = True
-            _check_chromosome_split(key, ds["split"])
+            _check_chromosome_split(key, ds["split"], ds["chrom_aliases"])
+            signal_kind = "regression" if ds.get("signal") else "binary"
+            if ds.get("signal") and ds["kind"] == "binary":
+                ds["kind"] = "regression"  # bigWig targets are signal
+            if ds["alphabet"] != "dna" or ds["kind"] != signal_kind:
+                raise ConfigError(
+                    f"config key {key}: genome + targets datasets are alphabet dna, kind {signal_kind}"
+                    + (" (bigWig targets under signal:)" if ds.get("signal") else "")
+                )
         else:
             _check_table(key, ds)
             if ds["double_stranded"] is None:
                 ds["double_stranded"] = False
+        _check_target(key, ds)
+    _check_models_fit(cfg)
     for key in ("models", "model_params"):
         for model in cfg[key]:
             if model not in CATALOG:
@@ -134,9 +185,68 @@ def check_semantics(cfg: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"unknown config key model_params.{model}.{param}: {model} takes {', '.join(allowed)}"
                 )
+    from genomicdl.tune import check_config as check_tune
+
+    check_tune(cfg)
 
 
-def _check_chromosome_split(key: str, split: dict[str, Any]) -> None:
+def _check_alignment(key: str, ds: dict[str, Any], has_genome: bool) -> None:
+    """A mutation-effect dataset: an alignment (and scans), nothing of the other kinds."""
+    if "alignment" not in ds:
+        raise ConfigError(f"config key {key}.scans: needs an alignment")
+    if has_genome or "table" in ds:
+        raise ConfigError(f"config key {key}: give an alignment or genome + targets or table, not several")
+    ds["double_stranded"] = False
+
+
+def _check_target(key: str, ds: dict[str, Any]) -> None:
+    """Alphabet and target kind agree with the other keys of a dataset."""
+    if ds["double_stranded"] and ds["alphabet"] == "protein":
+        raise ConfigError(
+            f"config key {key}.double_stranded: protein has no reverse complement (set double_stranded: false)"
+        )
+    kind = ds["kind"]
+    if ds["classes"] is not None and kind not in CLASS_KINDS:
+        raise ConfigError(f"config key {key}.classes: only for kinds {', '.join(CLASS_KINDS)}, not {kind}")
+    if ds["classes"] is not None and len(ds["classes"]) < 2:
+        raise ConfigError(f"config key {key}.classes: at least two classes")
+    if ds["loss"] != "default" and kind != "regression":
+        raise ConfigError(f"config key {key}.loss: only for kind regression, not {kind}")
+    table = ds.get("table")
+    if table and kind in ("multiclass", "per_position") and len(table["label_columns"]) != 1:
+        raise ConfigError(f"config key {key}.table.label_columns: kind {kind} reads one label column")
+
+
+def _check_models_fit(cfg: dict[str, Any]) -> None:
+    """Every dataset gets at least one model that supports its kind."""
+    from genomicdl.plan import dataset_kind, runs
+
+    for name, ds in cfg["datasets"].items():
+        if not any(True for _ in runs(cfg, name)):
+            kind = dataset_kind(ds)
+            fitting = models_for(kind)
+            raise ConfigError(
+                f"config key models: none of {cfg['models']} (with balance {cfg['balance']}) can train dataset "
+                f"{name} of kind {kind}; models for it: {', '.join(fitting)}"
+            )
+
+
+def chrom_key(name: str, aliases: Mapping[str, str] | None = None) -> str:
+    """The name a chromosome has whatever its spelling: chr4, 4, chrIV and IV are '4';
+    chrM, MT are 'M'. A lone X stays X (the sex chromosome of most genomes)."""
+    name = (aliases or {}).get(name, name)
+    stem = name[3:] if name.lower().startswith("chr") else name
+    if stem.lower() in _MITO:
+        return "M"
+    if stem.isdigit():
+        return str(int(stem))
+    if stem and stem != "X" and _ROMAN.fullmatch(stem):
+        values = [_ROMAN_VALUE[c] for c in stem]
+        return str(sum(-v if v < max(values[i + 1 :], default=0) else v for i, v in enumerate(values)))
+    return stem
+
+
+def _check_chromosome_split(key: str, split: dict[str, Any], aliases: Mapping[str, str] | None = None) -> None:
     valid, test = split["valid"], split["test"]
     if isinstance(valid, list) != isinstance(test, list):
         raise ConfigError(f"config key {key}.split: valid and test must both be chromosome lists or both be fractions")
@@ -144,6 +254,14 @@ def _check_chromosome_split(key: str, split: dict[str, Any]) -> None:
         both = sorted(set(valid) & set(test))
         if both:
             raise ConfigError(f"config key {key}.split: {both} in both valid and test")
+        tested = {chrom_key(c, aliases): c for c in test}
+        same = [(v, tested[chrom_key(v, aliases)]) for v in valid if chrom_key(v, aliases) in tested]
+        if same:
+            pairs = ", ".join(f"{v} (valid) and {t} (test)" for v, t in same)
+            raise ConfigError(
+                f"config key {key}.split: {pairs} are the same chromosome under another name; "
+                "hold each chromosome out once (valid or test)"
+            )
     elif valid + test >= 1:
         raise ConfigError(f"config key {key}.split: valid + test fractions must be below 1")
 
@@ -180,7 +298,7 @@ def file_suffix(url: str) -> str:
 def iter_sources(ds: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
     """Yield (role, source) for every file a dataset needs.
 
-    Roles: genome, blacklist, target.<task>, table, table.<split>.
+    Roles: genome, blacklist, target.<task>, alignment, scan.<name>, table, table.<split>.
     """
     if "genome" in ds:
         yield "genome", Source(ds["genome"]["url"], ds["genome"].get("sha256"))
@@ -188,13 +306,30 @@ def iter_sources(ds: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
         yield f"target.{task}", Source(src["url"], src.get("sha256"))
     if ds.get("blacklist"):
         yield "blacklist", Source(ds["blacklist"]["url"], ds["blacklist"].get("sha256"))
+    for part in ("regions", "control"):  # signal datasets: a BED of regions, a control bigWig
+        src = (ds.get("signal") or {}).get(part)
+        if src:
+            yield f"signal.{part}", Source(src["url"], src.get("sha256"))
+    if ds.get("alignment"):
+        yield "alignment", Source(ds["alignment"]["url"], ds["alignment"].get("sha256"))
+    for scan, src in ds.get("scans", {}).items():
+        yield f"scan.{scan}", Source(src["url"], src.get("sha256"))
     table = ds.get("table")
     if table:
         if table.get("url"):
             yield "table", Source(table["url"], table.get("sha256"))
+            yield from _paired_sources("table", table)
         for split in SPLIT_NAMES:
             if split in table:
                 yield f"table.{split}", Source(table[split]["url"], table[split].get("sha256"))
+                yield from _paired_sources(f"table.{split}", table[split])
+
+
+def _paired_sources(role: str, part: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
+    """The label and mask FASTA files paired with a table file (FLIP's layout)."""
+    for key in ("labels", "mask"):
+        if part.get(key):
+            yield f"{role}.{key}", Source(part[key]["url"], part[key].get("sha256"))
 
 
 def resource_files(ds: Mapping[str, Any]) -> dict[str, tuple[str, Source]]:

@@ -3,7 +3,9 @@
 http(s)://, ftp://, file:// and plain paths. Transient failures (timeouts, connection
 errors, HTTP 5xx/429, short reads) are retried with exponential backoff; permanent ones
 (404, 403, checksum mismatch, an HTML page instead of data, a truncated gzip) fail at
-once with a message that says what happened. The file appears only when complete.
+once with a message that says what happened. The file appears only when complete, with
+its integrity record (size, mtime, SHA-256; see genomicdl.integrity) beside it. A
+redirect to another host is logged with the final URL.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 from genomicdl.errors import DownloadError
 from genomicdl.files import GZIP_MAGIC, atomic_output, gzip_intact
+from genomicdl.integrity import record_integrity
 from genomicdl.runner import CONSOLE
 
 log = logging.getLogger(__name__)
@@ -45,10 +48,19 @@ def _copy_local(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
+def _log_redirect(url: str, final: str) -> None:
+    """Say where the data came from when the server sent the download to another host."""
+    if final and final != url and urlparse(final).netloc != urlparse(url).netloc:
+        log.warning("%s was redirected to another host: data fetched from %s", url, final, extra=CONSOLE)
+    elif final and final != url:
+        log.info("%s was redirected to %s", url, final)
+
+
 def _fetch_remote(url: str, dst: Path, timeout: float) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "genomicdl"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response, open(dst, "wb") as fh:
+            _log_redirect(url, response.geturl())
             expected = response.headers.get("Content-Length")
             got = 0
             while True:
@@ -131,6 +143,7 @@ def fetch(
         digest = _sha256(tmp)
         if sha256 and digest.lower() != sha256.lower():
             raise DownloadError(f"{url}: checksum mismatch: expected sha256 {sha256.lower()}, got {digest}")
+        record_integrity(out, sha256=digest, url=url, stat_of=tmp)
         if not sha256:
             log.info("sha256 of %s: %s (add it to the config to pin this file)", url, digest, extra=CONSOLE)
         else:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import glob
 import gzip
 import hashlib
 import io
 import json
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from genomicdl.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -19,10 +25,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
-    A killed or failing writer leaves nothing that looks finished.
+    A killed or failing writer leaves nothing that looks finished; the temporaries a
+    killed writer of the same path left are removed here (see remove_stale_temporaries).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         yield tmp
@@ -82,3 +90,125 @@ def gzip_intact(path: str | Path, block: int = 1 << 20) -> bool:
     except (EOFError, OSError, gzip.BadGzipFile):
         return False
     return True
+
+
+# ---------------------------------------------------------------- stale temporaries
+
+_TEMP_SUFFIX = re.compile(r"(?:tmp(\d+)(?:\..*)?|bed-(\d+)-.*)")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (a process of another user counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def temp_owner(name: str, *, of: str) -> int | None:
+    """The pid carried by ``name`` when it is a temporary of the file ``of``
+    (``.<of>.tmp<pid>``, ``.<of>.tmp<pid>.<ext>``, ``.<of>.bed-<pid>-<random>``), else None."""
+    prefix = f".{of}."
+    if not name.startswith(prefix):
+        return None
+    match = _TEMP_SUFFIX.fullmatch(name[len(prefix) :])
+    if match is None:
+        return None
+    return int(match.group(1) or match.group(2))
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporaries of ``path`` left by processes that no longer run; return them.
+
+    Only names that carry a pid are touched, and only when that pid is dead on this
+    host: a live writer (this process included) keeps its files.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    removed = []
+    for entry in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        pid = temp_owner(entry.name, of=path.name)
+        if pid is None or pid == os.getpid() or pid_alive(pid):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
+
+
+# ---------------------------------------------------------------- bounded reading
+
+MAX_LINE = 1 << 20  # bytes of one line read before a file is declared not line-based
+
+
+def printable_prefix(text: str | bytes, *, limit: int = 40) -> str:
+    """At most ``limit`` characters of ``text`` for an error message: non-printable
+    characters become '?', a cut is marked with '...', and the result is quoted."""
+    if isinstance(text, bytes):
+        text = text[: limit * 4].decode("utf-8", errors="replace")
+    cut = len(text) > limit
+    shown = "".join(ch if ch.isprintable() and ch != "\ufffd" else "?" for ch in text[:limit])
+    return repr(shown + ("..." if cut else ""))
+
+
+def read_head(path: str | Path, *, limit: int = 4096) -> bytes:
+    """The first ``limit`` bytes of a file, decompressed when it is gzip (never more)."""
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(limit)
+    except (EOFError, OSError) as err:
+        raise InputError(path, f"cannot read the start of the file ({err})") from err
+
+
+def bounded_lines(fh: IO[str], *, path: str | Path, limit: int = MAX_LINE) -> Iterator[str]:
+    """The lines of a text stream, each read with at most ``limit`` characters in memory;
+    a longer line (a binary file, a gzip bomb without newlines) is an InputError naming
+    the line instead of a read of gigabytes."""
+    number = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith("\n"):
+            raise InputError(
+                path,
+                f"line longer than {limit:,} characters (starts {printable_prefix(line)}): "
+                "not a line-based text file, or a record past the limit",
+                number,
+            )
+        yield line
+
+
+def first_line(path: str | Path, *, limit: int = MAX_LINE) -> str:
+    """The first non-blank line of a plain or gzip text file, read with a bound."""
+    with open_text(path) as fh:
+        return next((line for line in bounded_lines(fh, path=path, limit=limit) if line.strip()), "")
+
+
+def csv_rows(
+    fh: IO[str], *, path: str | Path, delimiter: str, max_field: int, max_line: int = MAX_LINE
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of a CSV/TSV stream: fields up to ``max_field`` characters
+    (the csv module's limit raised to it), lines bounded; a longer field is an InputError
+    naming the line and the limit."""
+    csv.field_size_limit(max_field)  # process-wide: the configured maximum of this table
+    reader = csv.reader(bounded_lines(fh, path=path, limit=max(max_line, max_field + 1)), delimiter=delimiter)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise InputError(path, f"{err} (the limit is {max_field:,} characters)", reader.line_num) from None
+        yield reader.line_num, row

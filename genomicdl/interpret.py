@@ -26,13 +26,13 @@ import pandas as pd
 import torch
 
 from genomicdl.attributions import explained, gradient_x_input, ism, ism_contributions
-from genomicdl.encode import Store
 from genomicdl.evaluate import read_predictions
 from genomicdl.files import atomic_output, write_text_atomic
+from genomicdl.inference import load_network
 from genomicdl.logos import attribution_tracks, motif_logos
 from genomicdl.motifs import Motif, cluster_seqlets, compare, filter_motifs, find_seqlets, jaspar, write_meme
-from genomicdl.negatives import stable_seed
-from genomicdl.train import load_network
+from genomicdl.seeds import stable_seed
+from genomicdl.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from scipy.stats import false_discovery_control
 from torch import nn
 
 from genomicdl.attributions import one_hot
-from genomicdl.encode import reverse_complement
 from genomicdl.errors import ConfigError
 from genomicdl.files import write_text_atomic
+from genomicdl.sequence import reverse_complement
 
 BASES = "ACGT"
 
@@ -76,11 +76,6 @@ def ppm_from_counts(counts: np.ndarray, pseudocount: float = 0.5) -> np.ndarray:
     """(length, 4) counts -> PPM with a pseudocount per base."""
     counts = counts + pseudocount
     return counts / counts.sum(axis=1, keepdims=True)
-
-
-def base_counts(codes: np.ndarray) -> np.ndarray:
-    """(n, w) codes -> (w, 4) counts of A, C, G, T per column (N ignored)."""
-    return np.stack([(codes == b).sum(axis=0) for b in range(4)], axis=1).astype(np.float64)
 
 
 def trim_span(score: np.ndarray, threshold: float) -> slice | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 from collections.abc import Iterable
@@ -12,12 +11,6 @@ import numpy as np
 from genomicdl.genome import CODE_N
 
 log = logging.getLogger(__name__)
-
-
-def stable_seed(*parts: object) -> int:
-    """A 64-bit seed from any printable parts, identical across runs and platforms."""
-    text = "\x1f".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
 
 
 def dinucleotide_shuffle(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -75,9 +68,10 @@ def dinucleotide_shuffle(codes: np.ndarray, rng: np.random.Generator) -> np.ndar
 
 
 def gc_fraction(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(GC fraction among A/C/G/T, N fraction) per row of an (n, L) code array."""
+    """(GC fraction among A/C/G/T, N fraction) per row of an (n, L) code array; N,
+    ambiguity and padding codes (anything above T) count as N."""
     n_bases = codes.shape[1]
-    is_n = codes == CODE_N
+    is_n = codes >= CODE_N
     n_count = is_n.sum(axis=1)
     gc = ((codes == 1) | (codes == 2)).sum(axis=1)
     acgt = np.maximum(n_bases - n_count, 1)

@@ -76,7 +76,9 @@ def labels_for(runs: Sequence[tuple[str, str, str]]) -> list[str]:
 
 
 def benchmark_points(summary: pd.DataFrame, dataset: str, out: Out) -> None:
-    """Mean auROC and auPRC (over seeds, tasks averaged) with 95% CIs per model x balance."""
+    """Mean test score (the kind's primary metric; and auPRC for binary) over seeds, tasks
+    averaged, with 95% CIs per model x balance; the configuration selected on validation
+    is drawn darker."""
     from genomicdl.benchmark import ALL_TASKS
 
     agg = summary[(summary["dataset"] == dataset) & (summary["task"] == ALL_TASKS)]
@@ -87,32 +89,100 @@ def benchmark_points(summary: pd.DataFrame, dataset: str, out: Out) -> None:
         ax.text(0.5, 0.5, f"{dataset}: no task has enough test positives for a benchmark", ha="center")
         _save(fig, out)
         return
+    primary = str(agg["metric"].iloc[0]) if "metric" in agg else "score"
+    panels = [("score", primary)] + ([("auprc", "auprc")] if agg.get("kind", pd.Series()).eq("binary").any() else [])
     labels = [f"{m}\n{b}" for m, b in zip(agg["model"], agg["balance"])]
-    fig, axes = plt.subplots(1, 2, figsize=(max(6, 1.3 * len(agg)) * 1.6, 4.2))
-    for ax, metric in zip(axes, ("auroc", "auprc")):
-        mean = agg[f"{metric}_mean"].to_numpy(dtype=float)
-        lo, hi = agg[f"{metric}_ci_lo"].to_numpy(dtype=float), agg[f"{metric}_ci_hi"].to_numpy(dtype=float)
+    selected = agg["selected"].to_numpy(dtype=bool) if "selected" in agg else np.zeros(len(agg), bool)
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(6, 1.3 * len(agg)) * 0.8 * len(panels), 4.2), squeeze=False)
+    for ax, (column, name) in zip(axes[0], panels):
+        mean = agg[f"{column}_mean"].to_numpy(dtype=float)
+        lo, hi = agg[f"{column}_ci_lo"].to_numpy(dtype=float), agg[f"{column}_ci_hi"].to_numpy(dtype=float)
         err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
         x = np.arange(len(agg))
-        ax.bar(x, mean, color="#9ecae1", edgecolor="#3182bd")
+        ax.bar(x, mean, color=np.where(selected, "#3182bd", "#9ecae1"), edgecolor="#3182bd")
         ax.errorbar(x, mean, yerr=err, fmt="none", ecolor="black", capsize=4, lw=1)
         ax.set_xticks(x, labels, fontsize=8)
-        low = np.nanmin(lo) if np.isfinite(lo).any() else np.nanmin(mean)
-        ax.set_ylim(max(0.0, min(low, np.nanmin(mean)) - 0.05), 1.0)
-        ax.set(ylabel=f"test {metric} (mean over tasks)", title=f"{dataset}: {metric} with 95% CI")
+        low = min(np.nanmin(lo) if np.isfinite(lo).any() else np.inf, np.nanmin(mean))
+        ax.set_ylim(low - 0.05 if low < 0 else max(0.0, low - 0.05), 1.0)  # correlations may be negative
+        title = f"{dataset}: test {name} with 95% CI" + (" (dark: selected on validation)" if selected.any() else "")
+        ax.set(ylabel=f"test {name} (mean over tasks)", title=title)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def confusion(ax: plt.Axes, y: np.ndarray, p: np.ndarray, kind: str, classes: Sequence[str], title: str) -> None:
+    """Row-normalised confusion matrix (true x predicted) of one run's test split."""
+    from genomicdl.metrics import confusion_table
+
+    table = confusion_table(kind=kind, y=y, p=p, classes=classes)
+    c = len(classes)
+    counts = table["count"].to_numpy(dtype=float).reshape(c, c)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(c):
+        for j in range(c):
+            ax.text(
+                j,
+                i,
+                f"{share[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
+    ax.set_xticks(range(c), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(c), classes, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+
+
+def scatter(ax: plt.Axes, y: np.ndarray, p: np.ndarray, title: str, most: int = 5000) -> None:
+    """Predicted against measured values (all tasks pooled; at most ``most`` points)."""
+    y, p = np.asarray(y, float).ravel(), np.asarray(p, float).ravel()
+    keep = np.flatnonzero(np.isfinite(y) & np.isfinite(p))
+    if len(keep) > most:
+        keep = np.random.default_rng(0).choice(keep, most, replace=False)
+    ax.scatter(y[keep], p[keep], s=4, alpha=0.4, color="#3182bd", linewidths=0)
+    if len(keep) > 1:
+        lo, hi = np.nanmin(y[keep]), np.nanmax(y[keep])
+        ax.plot([lo, hi], [lo, hi], ls="--", c="grey", lw=0.8)
+    ax.set(xlabel="measured", ylabel="predicted", title=title)
+
+
+def predictions_plot(dataset: str, runs: Mapping[str, str | Path], out: Out) -> None:
+    """One panel per run (arrays.npz): confusion matrix for multiclass and per_position,
+    predicted against measured for regression and mutation_effect, ROC for binary and
+    multilabel (first task or label)."""
+    from genomicdl.run_arrays import load_arrays
+
+    arrays = {label: load_arrays(path) for label, path in runs.items()}
+    fig, axes = plt.subplots(1, max(1, len(arrays)), figsize=(4.4 * max(1, len(arrays)), 4.2), squeeze=False)
+    for ax, (label, run) in zip(axes[0], arrays.items()):
+        title = f"{dataset}: {label}"
+        if run.kind in ("multiclass", "per_position"):
+            confusion(ax, run.y_test, run.p_test, run.kind, run.classes or [], title)
+        elif run.kind in ("regression", "mutation_effect"):
+            scatter(ax, run.y_test, run.p_test, title)
+        else:
+            y, p = run.y_test[:, 0], run.p_test[:, 0]
+            if y.min() != y.max():
+                fpr, tpr, _ = roc_curve(y, p)
+                ax.plot(fpr, tpr, lw=1.4)
+            ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
+            ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"{title} ({run.tasks[0]})")
     fig.tight_layout()
     _save(fig, out)
 
 
 def training_curves(runs: Mapping[str, str | Path], dataset: str, out: Out) -> None:
-    """Training loss and validation auPRC per epoch, one line per run (history.csv files)."""
+    """Training loss and the validation score per epoch (the kind's: auPRC, accuracy,
+    per-position accuracy or Pearson), one line per run (history.csv files)."""
     fig, (ax_loss, ax_prc) = plt.subplots(1, 2, figsize=(11, 4))
     for label, path in runs.items():
         history = pd.read_csv(path)
         ax_loss.plot(history["epoch"], history["train_loss"], lw=1.3, label=label)
-        ax_prc.plot(history["epoch"], history["valid_auprc"], lw=1.3, label=label)
+        ax_prc.plot(history["epoch"], history["valid_score"], lw=1.3, label=label)
     ax_loss.set(xlabel="epoch", ylabel="training loss", title=f"{dataset}: training loss")
-    ax_prc.set(xlabel="epoch", ylabel="validation auPRC (mean over tasks)", title=f"{dataset}: validation auPRC")
+    ax_prc.set(xlabel="epoch", ylabel="validation score", title=f"{dataset}: validation score")
     if runs:
         ax_prc.legend(fontsize=7)
     fig.tight_layout()

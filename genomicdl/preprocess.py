@@ -12,13 +12,16 @@ per window (positions, kinds), never sequences. Tables: see genomicdl.tables.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import math
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +30,15 @@ import pybedtools
 from tqdm import tqdm
 
 from genomicdl.config import iter_sources
-from genomicdl.encode import KIND_CODE, StoreWriter
 from genomicdl.errors import ConfigError, GenomicdlError, InputError
-from genomicdl.files import write_json_atomic, write_text_atomic
-from genomicdl.genome import CODE_N, ChromNames, Genome, IntervalStats, read_intervals
-from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, stable_seed
+from genomicdl.files import remove_stale_temporaries, write_json_atomic, write_text_atomic
+from genomicdl.genome import ChromNames, Genome, IntervalStats, read_intervals
+from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, gc_fraction
+from genomicdl.seeds import stable_seed
+from genomicdl.store import KIND_CODE, StoreWriter
 from genomicdl.summary import DatasetReport, per_positive_count
-from genomicdl.tables import build_table_dataset
+from genomicdl.table_dataset import build_table_dataset
+from genomicdl.targets import Target
 from genomicdl.windows import IntervalSet, LeakageCheck, SplitAssigner, SummitIndex
 
 log = logging.getLogger(__name__)
@@ -47,7 +52,8 @@ MAX_GAP = 8_192  # a wider gap between windows starts a new span
 def _bed_tempdir(near: Path) -> Iterator[Path]:
     """A private temp dir for pybedtools beside the output, removed afterwards."""
     near.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{near.name}.bed-", dir=near.parent))
+    # the pid in the name lets the next run remove the folder of a killed run
+    tmp = Path(tempfile.mkdtemp(prefix=f".{near.name}.bed-{os.getpid()}-", dir=near.parent))
     old = pybedtools.get_tempdir()
     pybedtools.set_tempdir(str(tmp))
     try:
@@ -79,10 +85,7 @@ def window_stats(
         span = genome.codes(chrom, lo, int(starts[j - 1]) + window)
         out[i:j] = np.lib.stride_tricks.sliding_window_view(span, window)[starts[i:j] - lo]
         i = j
-    n_count = np.count_nonzero(out == CODE_N, axis=1)
-    gc_count = np.count_nonzero((out == 1) | (out == 2), axis=1)
-    gc = (gc_count / np.maximum(window - n_count, 1)).astype(np.float32)
-    nfrac = (n_count / window).astype(np.float32)
+    gc, nfrac = gc_fraction(out)
     return (out if codes else None), gc, nfrac
 
 
@@ -93,6 +96,10 @@ def build_genome_dataset(
     ds: Mapping[str, Any], files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
     """Windows (around peaks plus negatives, or tiles) -> store, summary and GC table."""
+    if ds.get("signal"):  # bigWig targets: genomicdl.signal_dataset
+        from genomicdl.signal_dataset import build_signal_dataset
+
+        return build_signal_dataset(ds, files, genome_path, out_store, out_summary, out_gc)
     t0 = time.time()
     window = int(ds["window"])
     tasks = list(ds["targets"])
@@ -124,16 +131,19 @@ def build_genome_dataset(
             windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, ds, tmp, report)
             core = window // 4  # a summit in the central half
         attrs = {"dataset_kind": "genome", "mode": ds["mode"], "split": splitter.describe()}
-        writer = StoreWriter(out_store, window, tasks, chroms, attrs=attrs)
-        leak = LeakageCheck()
+        writer = StoreWriter(
+            out_store, window=window, target=Target("binary", tuple(tasks)), chroms=chroms, alphabet="dna", attrs=attrs
+        )
+        ctx = ChunkContext(
+            genome=genome, summits=summits, core=core, window=window, max_n=ds["max_n_fraction"], seed=seed,
+            splitter=splitter, leak=LeakageCheck(), writer=writer, report=report, coverage=coverage,
+            min_covered=ds["tiles"]["min_overlap"] * window,
+        )  # fmt: skip
+        leak = ctx.leak
         progress = tqdm(unit=" windows", unit_scale=True, desc="encoding", mininterval=10, file=sys.stderr)
         try:
             for chrom, starts, kinds, extras in windows:
-                _write_chunk(
-                    chrom, starts, kinds, extras, chroms.index(chrom), genome, summits, core, window,
-                    ds["max_n_fraction"], seed, splitter, leak, writer, report,
-                    coverage, ds["tiles"]["min_overlap"] * window,
-                )  # fmt: skip
+                _write_chunk(ctx, chrom, starts, kinds, extras, chroms.index(chrom))
                 progress.update(len(starts))
             progress.close()
             _leakage_verdict(leak, ds["split"]["leakage"], chroms)
@@ -435,53 +445,57 @@ def _read_blacklist(
     return merged
 
 
+@dataclass
+class ChunkContext:
+    """What every chunk of a genome dataset is encoded with (constant over the run)."""
+
+    genome: Genome
+    summits: SummitIndex
+    core: int
+    window: int
+    max_n: float
+    seed: int
+    splitter: SplitAssigner
+    leak: LeakageCheck
+    writer: StoreWriter
+    report: DatasetReport
+    coverage: list[IntervalSet] | None = None
+    min_covered: float = 0.0
+
+
 def _write_chunk(
-    chrom: str,
-    starts: np.ndarray,
-    kinds: np.ndarray,
-    extras: np.ndarray,
-    chrom_idx: int,
-    genome: Genome,
-    summits: SummitIndex,
-    core: int,
-    window: int,
-    max_n: float,
-    seed: int,
-    splitter: SplitAssigner,
-    leak: LeakageCheck,
-    writer: StoreWriter,
-    report: DatasetReport,
-    coverage: list[IntervalSet] | None = None,
-    min_covered: float = 0.0,
+    ctx: ChunkContext, chrom: str, starts: np.ndarray, kinds: np.ndarray, extras: np.ndarray, chrom_idx: int
 ) -> None:
     """Encode, label, filter and split one chunk of sorted windows of a chromosome.
     Labels: a task's summit in the window's core, or (``coverage``, one set per task) at
     least ``min_covered`` bases of the window under the task's peaks."""
-    codes, gc, nfrac = window_stats(genome, chrom, starts, window)
-    if coverage is not None:
-        covered = np.stack([peaks.covered(chrom, starts, starts + window) for peaks in coverage], axis=1)
-        labels = (covered >= min_covered).astype(np.uint8)
+    codes, gc, nfrac = window_stats(ctx.genome, chrom, starts, ctx.window)
+    if ctx.coverage is not None:
+        covered = np.stack([peaks.covered(chrom, starts, starts + ctx.window) for peaks in ctx.coverage], axis=1)
+        labels = (covered >= ctx.min_covered).astype(np.uint8)
     else:
-        labels = (summits.counts(chrom, starts + core, starts + window - core) > 0).astype(np.uint8)
+        labels = (ctx.summits.counts(chrom, starts + ctx.core, starts + ctx.window - ctx.core) > 0).astype(np.uint8)
     # the strand of the peak a window is centred on (shuffles keep their parent's); others 0
     centred = (kinds == KIND_CODE["positive"]) | (kinds == KIND_CODE["shuffle"])
-    strand = np.where(centred, summits.strand_at(chrom, starts + window // 2), 0).astype(np.int8)
+    strand = np.where(centred, ctx.summits.strand_at(chrom, starts + ctx.window // 2), 0).astype(np.int8)
     shuffled = np.flatnonzero(kinds == KIND_CODE["shuffle"])
     for i in shuffled:
-        rng = np.random.default_rng(stable_seed("dinuc", seed, chrom, int(starts[i]), int(extras[i])))
+        rng = np.random.default_rng(stable_seed("dinuc", ctx.seed, chrom, int(starts[i]), int(extras[i])))
         codes[i] = dinucleotide_shuffle(codes[i], rng)
     labels[shuffled] = 0
-    keep = nfrac <= max_n
-    report.drop(f"windows with more than {max_n:.0%} N", int((~keep).sum()))
+    keep = nfrac <= ctx.max_n
+    ctx.report.drop(f"windows with more than {ctx.max_n:.0%} N", int((~keep).sum()))
     cidx = np.full(len(starts), chrom_idx, dtype=np.uint16)
-    split = splitter.assign(cidx.astype(np.int64), starts, starts + window)
-    leak.feed(cidx, starts, starts + window, split)
+    split = ctx.splitter.assign(cidx.astype(np.int64), starts, starts + ctx.window)
+    ctx.leak.feed(cidx, starts, starts + ctx.window, split)
     if not keep.all():
         codes, labels, split, cidx, starts, gc, kinds, strand = (
             x[keep] for x in (codes, labels, split, cidx, starts, gc, kinds, strand)
         )
-    writer.append(codes, labels, split, cidx, starts, gc, kinds, strand=strand)
-    report.add(split, labels, gc, kinds)
+    ctx.writer.append(
+        codes, labels=labels, split=split, chrom=cidx, start=starts, gc=gc, kind=kinds, strand=strand
+    )
+    ctx.report.add(split, labels, gc, kinds)
 
 
 def _leakage_verdict(leak: LeakageCheck, policy: str, chroms: list[str]) -> None:
@@ -500,8 +514,11 @@ def build_dataset(
 ) -> dict[str, Any]:
     """Build the store of a genome dataset (``genome`` = indexed FASTA) or of a table.
 
-    Errors in an input name the local copy and the URL it was downloaded from.
+    Errors in an input name the local copy and the URL it was downloaded from. The
+    temporaries a killed earlier run left beside the outputs are removed first; a full
+    disk is one clear error.
     """
+    _remove_stale(out_store, out_summary, out_gc)
     try:
         if "genome" in ds:
             if genome is None:
@@ -514,3 +531,26 @@ def build_dataset(
             if str(path) == err.path and role in urls and urls[role].url != err.path:
                 raise InputError(f"{err.path} (from {urls[role].url})", err.problem, err.line) from None
         raise
+    except OSError as err:
+        if not _disk_full(err):
+            raise
+        raise GenomicdlError(_disk_full_message(out_store)) from err
+
+
+def _remove_stale(*outputs: str) -> None:
+    for out in outputs:
+        for path in remove_stale_temporaries(out):
+            log.info("removed %s, left by a killed earlier run", path)
+
+
+def _disk_full(err: OSError) -> bool:
+    return err.errno == errno.ENOSPC or "No space left on device" in str(err)
+
+
+def _disk_full_message(out_store: str) -> str:
+    folder = Path(out_store).parent
+    free = shutil.disk_usage(folder).free if folder.is_dir() else 0
+    return (
+        f"no space left on the device while writing {out_store} ({free / 2**20:,.0f} MB free in {folder}); "
+        "free some space (or move the working directory) and rerun"
+    )

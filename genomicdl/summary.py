@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from genomicdl.encode import KINDS, SPLITS
-from genomicdl.negatives import gc_bin, stable_seed
+from genomicdl.negatives import gc_bin
+from genomicdl.seeds import stable_seed
+from genomicdl.store import KINDS, SPLITS
 
 GC_BINS_REPORT = 20
 

@@ -38,7 +38,7 @@ from genomicdl.errors import InputError
 from genomicdl.files import atomic_output
 from genomicdl.genome import ChromNames, Genome, to_codes
 from genomicdl.numtext import format_rows
-from genomicdl.train import Batcher
+from genomicdl.sequence import DeviceEncoder
 from genomicdl.vcf import Allele, VcfReader, allele_kind, drop_info
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,10 @@ class NetworkScorer:
     """A trained network; ref, alt and (when it averages strands) both reverse
     complements go through it as one batch, one-hot made on the fly, in inference mode."""
 
-    def __init__(self, model: torch.nn.Module, meta: Mapping[str, Any], batch_size: int = 128) -> None:
-        self.model = model.eval()
+    def __init__(
+        self, model: torch.nn.Module, meta: Mapping[str, Any], batch_size: int = 128, device: str = "cpu"
+    ) -> None:
+        self.model = model.eval().to(device)
         for module in self.model.modules():  # inference only: ReLUs may overwrite their input
             if isinstance(module, torch.nn.ReLU):
                 module.inplace = True
@@ -75,7 +77,7 @@ class NetworkScorer:
         self.window = int(meta["window"])
         self.rc_average = bool(meta.get("rc_average"))
         self.batch_size = batch_size
-        self.batcher = Batcher(torch.device("cpu"))
+        self.batcher = DeviceEncoder(torch.device(device), meta.get("alphabet", "dna"))
 
     @torch.inference_mode()
     def probabilities(self, codes: np.ndarray) -> np.ndarray:
@@ -89,7 +91,7 @@ class NetworkScorer:
             p = torch.sigmoid(self.model(self.batcher.one_hot(c)))
             if self.rc_average:
                 p = (p[:n] + p[n:]) / 2
-            out[lo : lo + n] = p.numpy()
+            out[lo : lo + n] = p.cpu().numpy()
         return out
 
     def score(self, ref: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,19 +108,22 @@ class BaselineScorer:
         self.window = int(meta["window"])
 
     def score(self, ref: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = np.asarray(self.model.predict_proba(self.model.features(np.concatenate([ref, alt]))), dtype=np.float32)
+        codes = np.concatenate([ref, alt])
+        lengths = np.full(len(codes), codes.shape[1], np.int64)
+        p = np.asarray(self.model.predict(self.model.features(codes, lengths)), dtype=np.float32)
         return p[: len(ref)], p[len(ref) :]
 
 
-def load_scorer(model_path: str, family: str, batch_size: int = 128) -> Scorer:
+def load_scorer(model_path: str, family: str, batch_size: int = 128, device: str = "auto") -> Scorer:
     """The scorer of a saved model of either family (``batch_size`` windows a forward
-    pass, twice that with reverse complements: small batches stay in the CPU's caches)."""
+    pass, twice that with reverse complements: small batches stay in the CPU's caches);
+    networks run on the GPU when there is one (``device`` auto) unless told cpu."""
     if family == "torch":
-        from genomicdl.train import load_network
+        from genomicdl.inference import load_network, resolve_device
 
         model, meta = load_network(model_path)
-        return NetworkScorer(model, meta, batch_size)
-    from genomicdl.train import load_baseline
+        return NetworkScorer(model, meta, batch_size, str(resolve_device("cpu" if device == "cpu" else "auto")))
+    from genomicdl.baselines import load_baseline
 
     model, meta = load_baseline(model_path)
     return BaselineScorer(model, meta)
@@ -477,7 +482,3 @@ def tsv_columns(tasks: Sequence[str]) -> list[str]:
         cols += [f"ref_{task}", f"alt_{task}", f"diff_{task}", f"logodds_{task}"]
     return cols
 
-
-def info_keys(tasks: Sequence[str]) -> list[str]:
-    """INFO keys of the annotated VCF's scores."""
-    return [info_key(kind, task) for task in tasks for kind in ("DIFF", "LOGOR")]

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from genomicdl.encode import SPLIT_CODE, SPLITS
 from genomicdl.errors import ConfigError
 from genomicdl.genome import ChromNames
+from genomicdl.store import SPLIT_CODE, SPLITS
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +190,8 @@ class IntervalSet:
 class SummitIndex:
     """Summit positions of each task, sorted per chromosome; counts summits in intervals.
 
-    Holds 8 bytes per peak (not per window), so labelling tiles of a whole genome stays
-    in bounded memory.
+    Holds a position (8 bytes) and a strand (1 byte) per peak, nothing per window, so
+    labelling tiles of a whole genome stays in bounded memory.
     """
 
     def __init__(self, n_tasks: int) -> None:

@@ -1,4 +1,5 @@
-"""Snakemake entry of rule collect_metrics: every run's metrics in one table."""
+"""Snakemake entry of rule collect_metrics: every run's metrics in benchmark.tsv and
+metrics.tsv, with seed ensembles from the runs' arrays."""
 
 import sys
 from pathlib import Path
@@ -6,6 +7,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
 from genomicdl.runner import run_step
-from genomicdl.benchmark import collect, write_table
+from genomicdl.benchmark import run_collect
 
-run_step(snakemake, lambda: write_table(collect(snakemake.input), snakemake.output.table))
+smk = snakemake
+run_step(
+    smk,
+    lambda: run_collect(
+        list(smk.input.metrics),
+        arrays={tuple(map(str, run)): path for run, path in zip(smk.params.runs, smk.input.arrays)},
+        bootstrap=smk.params.bootstrap,
+        min_positives=smk.params.min_positives,
+        out_table=smk.output.table,
+        out_metrics=smk.output.metrics,
+    ),
+)

@@ -1,4 +1,4 @@
-"""Snakemake entry of rule evaluate: predictions and test metrics of one run."""
+"""Snakemake entry of rule evaluate: predictions and metrics of one run."""
 
 import sys
 from pathlib import Path
@@ -11,12 +11,14 @@ from genomicdl.evaluate import evaluate_run
 run_step(
     snakemake,
     lambda: evaluate_run(
-        snakemake.input.store,
-        snakemake.input.model,
-        snakemake.params.family,
-        dict(snakemake.wildcards.items()),
-        snakemake.params.evaluate,
-        snakemake.output.predictions,
-        snakemake.output.metrics,
+        store=snakemake.input.store,
+        model=snakemake.input.model,
+        family=snakemake.params.family,
+        run=dict(snakemake.wildcards.items()),
+        settings=snakemake.params.evaluate,
+        out_predictions=snakemake.output.predictions,
+        out_metrics=snakemake.output.metrics,
+        out_arrays=snakemake.output.arrays,
+        device=snakemake.params.device,
     ),
 )

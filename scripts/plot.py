@@ -26,6 +26,7 @@ PLOTS = {
         dict(zip(smk.params.strategies, smk.input)), dataset, smk.output[0]
     ),
     "plot_gc": lambda: plots.gc_distribution(smk.input[0], dataset, smk.output[0]),
+    "plot_predictions": lambda: plots.predictions_plot(dataset, labelled(list(smk.input)), list(smk.output)),
     "plot_benchmark": lambda: plots.benchmark_points(pd.read_csv(smk.input[0], sep="\t"), dataset, list(smk.output)),
 }
 

@@ -1,4 +1,4 @@
-"""Snakemake entry of rule prepare_genome: BGZF-compress and index the genome."""
+"""Snakemake entry of rule prepare_genome: index the genome and write its code cache in one pass."""
 
 import sys
 from pathlib import Path
@@ -8,4 +8,4 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 from genomicdl.runner import run_step
 from genomicdl.genome import prepare_genome
 
-run_step(snakemake, lambda: prepare_genome(snakemake.input[0], snakemake.output.fasta))
+run_step(snakemake, lambda: prepare_genome(snakemake.input[0], snakemake.output.fasta, threads=snakemake.threads))

@@ -7,15 +7,19 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
 from genomicdl.runner import run_step
 from genomicdl.preprocess import build_dataset
+from genomicdl.integrity import verify_inputs
 
-run_step(
-    snakemake,
-    lambda: build_dataset(
+
+def step():
+    verify_inputs(snakemake.params.files.values())  # each downloaded input is still the file fetched
+    return build_dataset(
         snakemake.params.dataset,
         snakemake.params.files,
         snakemake.params.genome,
         snakemake.output.store,
         snakemake.output.summary,
         snakemake.output.gc,
-    ),
-)
+    )
+
+
+run_step(snakemake, step)

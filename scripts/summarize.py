@@ -1,4 +1,5 @@
-"""Snakemake entry of rule summarize: statistics over seeds, comparisons, published, Markdown."""
+"""Snakemake entry of rule summarize: statistics over seeds, selection on validation,
+comparisons, published figures, Markdown."""
 
 import sys
 from pathlib import Path
@@ -8,17 +9,19 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 from genomicdl.runner import run_step
 from genomicdl.benchmark import run_summary
 
+smk = snakemake
 run_step(
-    snakemake,
+    smk,
     lambda: run_summary(
-        snakemake.input.table,
-        snakemake.params.runs,
-        snakemake.input.predictions,
-        snakemake.params.published,
-        snakemake.params.bootstrap,
-        snakemake.output.summary,
-        snakemake.output.comparisons,
-        snakemake.output.published,
-        snakemake.output.markdown,
+        table_path=smk.input.table,
+        metrics_path=smk.input.metrics,
+        runs=smk.params.runs,
+        arrays_files=list(smk.input.arrays),
+        published=smk.params.published,
+        n_boot=smk.params.bootstrap,
+        out_summary=smk.output.summary,
+        out_comparisons=smk.output.comparisons,
+        out_published=smk.output.published,
+        out_markdown=smk.output.markdown,
     ),
 )

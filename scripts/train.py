@@ -6,21 +6,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
 from genomicdl.runner import run_step
-from genomicdl.train import train_network
+from genomicdl.engine import train_network
 
 run_step(
     snakemake,
     lambda: train_network(
-        snakemake.input.store,
-        snakemake.input.index,
-        snakemake.wildcards.model,
-        snakemake.params.params,
-        snakemake.params.train,
-        int(snakemake.wildcards.seed),
-        snakemake.threads,
-        snakemake.params.double_stranded,
-        snakemake.output.model,
-        snakemake.output.history,
-        snakemake.output.stats,
+        store=snakemake.input.store,
+        index=snakemake.input.index,
+        model=snakemake.wildcards.model,
+        params=snakemake.params.params,
+        train=snakemake.params.train,
+        seed=int(snakemake.wildcards.seed),
+        threads=snakemake.threads,
+        double_stranded=snakemake.params.double_stranded,
+        out_model=snakemake.output.model,
+        out_history=snakemake.output.history,
+        out_stats=snakemake.output.stats,
     ),
 )

@@ -6,19 +6,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
 from genomicdl.runner import run_step
-from genomicdl.train import train_baseline
+from genomicdl.baselines import train_baseline
 
 run_step(
     snakemake,
     lambda: train_baseline(
-        snakemake.input.store,
-        snakemake.input.index,
-        snakemake.wildcards.model,
-        snakemake.params.params,
-        snakemake.params.train,
-        int(snakemake.wildcards.seed),
-        snakemake.params.double_stranded,
-        snakemake.output.model,
-        snakemake.output.stats,
+        store=snakemake.input.store,
+        index=snakemake.input.index,
+        model=snakemake.wildcards.model,
+        params=snakemake.params.params,
+        train=snakemake.params.train,
+        seed=int(snakemake.wildcards.seed),
+        double_stranded=snakemake.params.double_stranded,
+        out_model=snakemake.output.model,
+        out_stats=snakemake.output.stats,
     ),
 )

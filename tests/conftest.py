@@ -16,7 +16,16 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def snakemake(args: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
     """Run the real snakemake CLI on this repository's Snakefile, in ``cwd``."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(cwd), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(cwd),
+        *args,
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import json
 import threading
 import time
 import typing
@@ -15,6 +16,7 @@ import pytest
 
 from genomicdl.download import fetch
 from genomicdl.errors import DownloadError
+from genomicdl.integrity import sidecar_path, verify_input
 
 PAYLOAD = gzip.compress(b">chr1\nACGTACGTNNACGT\n" * 200, mtime=0)
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -55,6 +57,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._send(503, b"busy")
             else:
                 self._send(200, PAYLOAD)
+        elif self.path == "/elsewhere.fa.gz":  # a redirect to another host name
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/ok.fa.gz")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/slow":
             time.sleep(1.5)
             self._send(200, PAYLOAD)
@@ -152,3 +159,25 @@ def test_ftp_download(tmp_path: Path) -> None:
         server.close_all()
     assert (tmp_path / "out.fa.gz").read_bytes() == PAYLOAD
     assert not (tmp_path / "nope.fa.gz").exists()
+
+
+def test_download_records_size_mtime_and_sha256_beside_the_file(server: str, tmp_path: Path) -> None:
+    out = tmp_path / "g.fa.gz"
+    fetch(f"{server}/ok.fa.gz", out, SHA)
+    record = json.loads(sidecar_path(out).read_text())
+    assert record == {
+        "size": len(PAYLOAD),
+        "mtime_ns": out.stat().st_mtime_ns,
+        "sha256": SHA,
+        "url": f"{server}/ok.fa.gz",
+    }
+    verify_input(out, sha256=SHA)
+
+
+def test_redirect_to_another_host_logs_the_final_url(
+    server: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    port = server.rsplit(":", 1)[1]
+    fetch(f"{server}/elsewhere.fa.gz", tmp_path / "g.fa.gz", SHA)
+    assert f"redirected to another host: data fetched from http://localhost:{port}/ok.fa.gz" in caplog.text

@@ -104,7 +104,7 @@ def test_every_stage_left_its_outputs_and_logs(tiny_run: tuple[Path, object]) ->
         "data/srf/rebalance/class_weight/1/counts.tsv",
         "models/tiny_yeast/deepbind/none/1/model.pt",
         "models/tiny_yeast/deepbind/none/1/history.csv",
-        "models/srf/kmer_logreg/none/1/model.joblib",
+        "models/srf/kmer_logreg/none/1/model.npz",
         "results/srf/deepbind/class_weight/1/predictions.tsv.gz",
         "results/plots/tiny_yeast/roc_pr.png",
         "results/plots/srf/calibration.png",

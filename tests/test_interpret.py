@@ -16,7 +16,7 @@ from torch import nn
 
 from genomicdl import config as gconfig
 from genomicdl.attributions import explained, gradient_x_input, ism, ism_contributions, one_hot
-from genomicdl.encode import reverse_complement
+from genomicdl.engine import train_network
 from genomicdl.errors import ConfigError
 from genomicdl.evaluate import evaluate_run
 from genomicdl.genome import prepare_genome, to_codes
@@ -35,8 +35,8 @@ from genomicdl.motifs import (
 )
 from genomicdl.preprocess import build_genome_dataset
 from genomicdl.rebalance import rebalance
+from genomicdl.store import reverse_complement
 from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
-from genomicdl.train import train_network
 
 PLANTED = ("REB1", "CBF1", "ABF1")
 
@@ -228,10 +228,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_genome_dataset(cfg["datasets"]["syn"], files, genome, store, str(root / "s.json"), str(root / "gc.tsv"))
     rebalance(store, "none", 1, 1.0, root / "index.npz", root / "counts.tsv")
     model = str(root / "model.pt")
-    train_network(store, str(root / "index.npz"), "deepbind", {}, cfg["train"], 1, 2, True, model,
-                  str(root / "h.csv"), str(root / "t.json"))  # fmt: skip
+    train_network(store=store, index=str(root / "index.npz"), model="deepbind", params={}, train=cfg["train"], seed=1,
+                  threads=2, double_stranded=True, out_model=model, out_history=str(root / "h.csv"),
+                  out_stats=str(root / "t.json"))  # fmt: skip
     run = {"dataset": "syn", "model": "deepbind", "balance": "none", "seed": 1}
-    evaluate_run(store, model, "torch", run, cfg["evaluate"], str(root / "pred.tsv.gz"), str(root / "m.tsv"))
+    evaluate_run(store=store, model=model, family="torch", run=run, settings=cfg["evaluate"], device="cpu",
+                 out_predictions=str(root / "pred.tsv.gz"), out_metrics=str(root / "m.tsv"),
+                 out_arrays=str(root / "arrays.npz"))  # fmt: skip
     settings = default_settings()
     settings.update(top_k=40, plots={"logos": 4, "tracks": 1})
     settings["jaspar"]["tax_group"] = ["fungi"]

@@ -18,7 +18,7 @@ def test_ruff_is_clean() -> None:
 
 
 def test_snakefmt_is_clean() -> None:
-    result = run(sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/rules")
+    result = run(sys.executable, "-m", "snakefmt", "--check", "workflow/Snakefile", "workflow/rules")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -32,7 +32,7 @@ def rule_blocks() -> dict[str, str]:
     import re
 
     blocks: dict[str, str] = {}
-    for path in [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]:
+    for path in [REPO / "workflow" / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]:
         parts = re.split(r"^rule (\w+):\n", path.read_text(), flags=re.M)
         for name, body in zip(parts[1::2], parts[2::2]):
             blocks[name] = body.split("\n\n\n")[0]  # up to the next top-level statement

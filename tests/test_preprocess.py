@@ -12,10 +12,10 @@ import pytest
 from conftest import DATA, REPO
 
 from genomicdl import config as gconfig
-from genomicdl.encode import KIND_CODE, SPLIT_CODE, Store
 from genomicdl.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.genome import prepare_genome
 from genomicdl.preprocess import build_genome_dataset, build_table_dataset
+from genomicdl.store import KIND_CODE, SPLIT_CODE, Store
 from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
 from genomicdl.windows import LeakageCheck
 
@@ -344,7 +344,7 @@ def test_leakage_drop(tmp_path: Path) -> None:
     [
         ("seq\tlabel\nACGT\t1\n", {}, 1, "missing column(s) ['sequence']"),
         ("sequence\tlabel\nACGT\t1\nACGT\t2\n", {}, 3, "label 'label' must be 0 or 1, got '2'"),
-        ("sequence\tlabel\nACGT\t1\nAC-GT\t0\n", {}, 3, "characters other than nucleotides: '-'"),
+        ("sequence\tlabel\nACGT\t1\nAC-GT\t0\n", {}, 3, "letter '-' at position 3 is not in the dna alphabet"),
         ("sequence\tlabel\nACGT\t1\nACGT\n", {}, 3, "expected 2 columns, got 1"),
         (">r1 class:1\nACGT\n>r2\nACGT\n", {"format": "fasta"}, 3, "no label in header 'r2'"),
     ],

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from test_models import planted_store
 
-from genomicdl.encode import Store, StoreWriter
 from genomicdl.rebalance import STRATEGIES, load_index, positive_weights, rebalance, training_index
+from genomicdl.store import Store, StoreWriter
+from genomicdl.targets import Target
 
 
 @pytest.fixture(scope="module")
@@ -118,12 +119,9 @@ def test_rebalance_writes_training_rows_and_counts(tmp_path: Path, strategy: str
 
 
 def test_empty_training_split_is_an_error(tmp_path: Path) -> None:
-    writer = StoreWriter(tmp_path / "s.h5", 10, ["t"], ["chr1"])
+    writer = StoreWriter(tmp_path / "s.h5", window=10, target=Target("binary", ("t",)), chroms=["chr1"])
     n = 5
-    writer.append(
-        np.zeros((n, 10), np.uint8), np.zeros((n, 1), np.uint8), np.full(n, 2, np.uint8), np.zeros(n, np.uint16),
-        np.arange(n), np.zeros(n, np.float32), np.zeros(n, np.uint8),
-    )  # fmt: skip
+    writer.append(np.zeros((n, 10), np.uint8), labels=np.zeros((n, 1), np.uint8), split=np.full(n, 2, np.uint8))
     writer.close()
     with pytest.raises(ValueError, match="training split is empty"):
         rebalance(tmp_path / "s.h5", "none", 1, 1.0, tmp_path / "i.npz", tmp_path / "c.tsv")

@@ -1,7 +1,7 @@
 """Cluster execution: the two profiles, and the tiny workflow run on a real SLURM.
 
 The profile tests read the settings Snakemake's own command-line parser derives from
-profiles/default and profiles/slurm. The SLURM tests run the tiny workflow with
+workflow/profiles/default and profiles/slurm. The SLURM tests run the tiny workflow with
 `--profile profiles/slurm` on a single-node SLURM on localhost that
 tests/slurm/local-slurm.sh installs (apt), starts before the first test and stops after
 the last, then check from slurmctld's own records that every rule but the local ones ran
@@ -75,7 +75,7 @@ def effective_args(
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     for key, value in (env or {}).items():
         monkeypatch.setenv(key, value)
-    argv = ["-s", str(REPO / "Snakefile"), *argv]
+    argv = ["-s", str(REPO / "workflow" / "Snakefile"), *argv]
     monkeypatch.setattr(sys, "argv", ["snakemake", *argv])  # the workstation profile reads it
     return parse_args(argv)[1]
 
@@ -135,7 +135,9 @@ def test_workstation_profile_steps_aside_for_a_global_profile(
     assert args.executor == "slurm"
     assert "gpu" not in args.resources and not args.set_threads and args.cores is None
     # ... unless asked for by name
-    forced = effective_args([*argv, "--workflow-profile", str(REPO / "profiles" / "default")], monkeypatch, env=env)
+    forced = effective_args(
+        [*argv, "--workflow-profile", str(REPO / "workflow" / "profiles" / "default")], monkeypatch, env=env
+    )
     assert forced.resources["gpu"].value >= 1
 
 
@@ -244,7 +246,16 @@ class Run:
 
 def run_snakemake(workdir: Path, args: list[str], env: dict[str, str], timeout: int) -> Run:
     """The real snakemake CLI on this repository's Snakefile, in ``workdir``."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
     start = time.monotonic()
     try:
         done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)

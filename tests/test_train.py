@@ -24,27 +24,16 @@ import yaml
 from conftest import REPO
 from test_models import planted_store
 
-from genomicdl.encode import Store, one_hot, reverse_complement
+from genomicdl.baselines import load_baseline, predict_baseline, train_baseline
+from genomicdl.checkpoints import CHECKPOINT_FORMAT, MODEL_FORMAT, load_torch, save_torch
+from genomicdl.engine import Trainer, lr_lambda, train_network
+from genomicdl.inference import load_network, predict
+from genomicdl.loader import StoreStream, epoch_batches, shard_batches
 from genomicdl.metrics import auprc, auroc
 from genomicdl.rebalance import rebalance
-from genomicdl.train import (
-    CHECKPOINT_FORMAT,
-    MODEL_FORMAT,
-    Batcher,
-    StoreStream,
-    Trainer,
-    epoch_batches,
-    load_baseline,
-    load_network,
-    load_torch,
-    lr_lambda,
-    predict,
-    predict_baseline,
-    save_torch,
-    shard_batches,
-    train_baseline,
-    train_network,
-)
+from genomicdl.sequence import DeviceEncoder, one_hot, reverse_complement
+from genomicdl.store import Store
+from genomicdl.targets import Target
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -78,11 +67,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def run_args(data: dict[str, Path], out: Path, model: str = "deepbind", seed: int = 1, **cfg: Any) -> dict[str, Any]:
     """Keyword arguments of train_network for one run into ``out``."""
     return {
-        "store_path": str(data["store"]),
-        "index_path": str(data[cfg.pop("balance", "none")]),
-        "model_name": model,
+        "store": str(data["store"]),
+        "index": str(data[cfg.pop("balance", "none")]),
+        "model": model,
         "params": cfg.pop("params", {}),
-        "train_cfg": train_cfg(**cfg),
+        "train": train_cfg(**cfg),
         "seed": seed,
         "threads": 1,
         "double_stranded": True,
@@ -112,13 +101,13 @@ def test_outputs_are_self_describing(data: dict[str, Path], tmp_path: Path, capl
     stats = train_network(**run_args(data, tmp_path, max_epochs=3, patience=5))
     saved = torch.load(tmp_path / "model.pt", map_location="cpu", weights_only=True)
     assert saved["format"] == MODEL_FORMAT and saved["model"] == "deepbind" and saved["family"] == "torch"
-    assert saved["tasks"] == ["task0", "task1"] and saved["window"] == 40 and saved["alphabet"] == "ACGT"
+    assert saved["tasks"] == ["task0", "task1"] and saved["window"] == 40 and saved["alphabet"] == "dna"
     assert saved["train"]["max_epochs"] == 3 and saved["balance"] == "none" and saved["seed"] == 1
     assert {"torch", "numpy", "genomicdl", "scikit-learn", "python"} <= set(saved["versions"])
     model, meta = load_network(tmp_path / "model.pt")
     assert sum(p.numel() for p in model.parameters()) == stats["parameters"] == meta["parameters"]
     assert len(history(tmp_path)) == 3 and list(history(tmp_path)[0]) == [
-        "epoch", "train_loss", "valid_loss", "valid_auprc", "lr",
+        "epoch", "train_loss", "valid_loss", "valid_score", "lr",
     ]  # fmt: skip
     written = json.loads((tmp_path / "train_stats.json").read_text())
     assert written["device"] == "cpu" and written["peak_gpu_memory_mb"] is None and written["gpu_slot"] is None
@@ -131,10 +120,10 @@ def test_outputs_are_self_describing(data: dict[str, Path], tmp_path: Path, capl
 def test_early_stopping_keeps_the_best_epoch(data: dict[str, Path], tmp_path: Path) -> None:
     stats = train_network(**run_args(data, tmp_path, max_epochs=40, patience=2, learning_rate=0.02))
     rows = history(tmp_path)
-    scores = [float(r["valid_auprc"]) for r in rows]
+    scores = [float(r["valid_score"]) for r in rows]
     assert stats["epochs_run"] == len(rows) < 40  # stopped early
     assert stats["best_epoch"] == int(np.argmax(scores)) + 1 == len(rows) - 2
-    assert load_torch(tmp_path / "model.pt")["best_valid_auprc"] == pytest.approx(max(scores))
+    assert load_torch(tmp_path / "model.pt")["best_valid_score"] == pytest.approx(max(scores))
 
 
 def test_same_seed_same_weights_and_metrics(data: dict[str, Path], tmp_path: Path) -> None:
@@ -147,7 +136,7 @@ def test_same_seed_same_weights_and_metrics(data: dict[str, Path], tmp_path: Pat
     assert not same_weights(tmp_path / "a", tmp_path / "c")
 
 
-CHILD = "import json, sys; from genomicdl.train import train_network; train_network(**json.loads(sys.argv[1]))"
+CHILD = "import json, sys; from genomicdl.engine import train_network; train_network(**json.loads(sys.argv[1]))"
 
 
 def child(args: dict[str, Any]) -> subprocess.Popen[bytes]:
@@ -189,7 +178,14 @@ def test_resume_after_sigkill_ends_like_an_uninterrupted_run(data: dict[str, Pat
     with Store(data["store"]) as store:
         test_rows, labels = store.rows("test"), store.labels
         scores = [
-            predict(load_network(out / "model.pt")[0], store, test_rows, Batcher(torch.device("cpu")), True)
+            predict(
+                load_network(out / "model.pt")[0],
+                store,
+                test_rows,
+                DeviceEncoder("cpu"),
+                target=store.target,
+                rc_average=True,
+            )
             for out in (whole, killed)
         ]
     for t in range(2):
@@ -214,16 +210,21 @@ def test_worker_shards_cover_the_index_once(tmp_path: Path) -> None:
     index = np.sort(np.concatenate([np.arange(0, 3000, 2), np.arange(100, 400)]))  # with repeats
     with Store(path) as store:
         assert store.rows_per_chunk == 512
-        shards = [np.concatenate([r for r, _ in shard_batches(store, index, 64, 9, 2, s, 3)]) for s in range(3)]
-        labels = store.labels
+        shards = [
+            np.concatenate([r for r, _ in shard_batches(store, index, batch_size=64, seed=9, chunks_per_block=2,
+                                                        shard=s, shards=3)])
+            for s in range(3)
+        ]  # fmt: skip
+        labels, lengths = store.labels, store.lengths
     assert np.array_equal(np.sort(np.concatenate(shards)), index)
     chunks = [set((rows // 512).tolist()) for rows in shards]
     assert sum(len(c) for c in chunks) == len(set().union(*chunks)) == 6  # each chunk read by one worker
-    stream = StoreStream(str(path), index, labels, 64, 2, seed=9)
+    stream = StoreStream(str(path), index, labels, kind="binary", batch_size=64, chunks_per_block=2, lengths=lengths,
+                         seed=9)  # fmt: skip
     batches = list(epoch_batches(stream, torch.device("cpu"), workers=2))  # real worker processes
-    assert sum(len(codes) for codes, _ in batches) == len(index)
-    assert sum(float(y.sum()) for _, y in batches) == labels[index].sum()
-    assert all(codes.dtype == torch.uint8 and codes.shape[1] == 2048 for codes, _ in batches)
+    assert sum(len(codes) for codes, _, _ in batches) == len(index)
+    assert sum(float(y.sum()) for _, y, _ in batches) == labels[index].sum()
+    assert all(codes.dtype == torch.uint8 and codes.shape[1] == 2048 for codes, _, _ in batches)
 
 
 def test_training_with_loader_workers_is_deterministic(data: dict[str, Path], tmp_path: Path) -> None:
@@ -233,25 +234,41 @@ def test_training_with_loader_workers_is_deterministic(data: dict[str, Path], tm
     assert history(tmp_path / "a") == history(tmp_path / "b") and same_weights(tmp_path / "a", tmp_path / "b")
 
 
-def test_batcher_matches_the_store_encoding() -> None:
+def test_device_encoder_matches_the_numpy_encoding() -> None:
     codes = np.random.default_rng(0).integers(0, 5, size=(7, 33)).astype(np.uint8)
-    batcher = Batcher(torch.device("cpu"))
-    x = batcher.codes(codes)
+    encoder = DeviceEncoder(torch.device("cpu"))
+    x = encoder.codes(codes)
     assert x.dtype == torch.uint8
-    assert np.array_equal(batcher.one_hot(x).numpy(), one_hot(codes))
-    assert np.array_equal(batcher.reverse_complement(x).numpy(), reverse_complement(codes))
+    assert np.array_equal(encoder.one_hot(x).numpy(), one_hot(codes))
+    assert np.array_equal(encoder.reverse_complement(x).numpy(), reverse_complement(codes))
+    lengths = np.array([33, 30, 5, 1, 33, 20, 2])
+    padded = codes.copy()
+    for i, n in enumerate(lengths):
+        padded[i, n:] = 255
+    rc = encoder.reverse_complement(encoder.codes(padded), torch.from_numpy(lengths)).numpy()
+    assert np.array_equal(rc, reverse_complement(padded, "dna", lengths))  # padding stays at the end
+    protein = DeviceEncoder("cpu", "protein")
+    assert protein.one_hot(protein.codes(np.array([[0, 19, 20, 255]], np.uint8))).shape == (1, 20, 4)
+    with pytest.raises(ValueError, match="protein alphabet has no complement"):
+        protein.reverse_complement(protein.codes(np.zeros((1, 3), np.uint8)))
+
+
+BINARY = Target("binary", ("a", "b"))
 
 
 def test_losses_of_the_strategies() -> None:
     torch.manual_seed(0)
     logits, y = torch.randn(50, 2), (torch.rand(50, 2) < 0.3).float()
     model = torch.nn.Linear(4, 2)
-    cfg = {"learning_rate": 0.001, "focal_gamma": 0.0}
+    cfg = train_cfg(learning_rate=0.001, focal_gamma=0.0)
+    cpu = torch.device("cpu")
     bce = F.binary_cross_entropy_with_logits(logits, y)
-    assert torch.allclose(Trainer(model, cfg, torch.device("cpu"), "focal").loss(logits, y), bce)
-    focal = Trainer(model, cfg | {"focal_gamma": 2.0}, torch.device("cpu"), "focal").loss(logits, y)
+    assert torch.allclose(Trainer(model, cfg, cpu, target=BINARY, strategy="focal").loss(logits, y), bce)
+    focal = Trainer(model, cfg | {"focal_gamma": 2.0}, cpu, target=BINARY, strategy="focal").loss(logits, y)
     assert focal < bce  # easy rows down-weighted
-    weighted = Trainer(model, cfg, torch.device("cpu"), "class_weight", np.array([3.0, 1.0])).loss(logits, y)
+    weighted = Trainer(model, cfg, cpu, target=BINARY, strategy="class_weight", weights=np.array([3.0, 1.0])).loss(
+        logits, y
+    )
     expected = F.binary_cross_entropy_with_logits(logits, y, pos_weight=torch.tensor([3.0, 1.0]))
     assert torch.allclose(weighted, expected)
 
@@ -262,8 +279,8 @@ def test_learning_rate_schedules() -> None:
     assert cosine(60) == pytest.approx(0.5) and cosine(110) == pytest.approx(0.0, abs=1e-12)
     assert lr_lambda("constant", 0, 100)(50) == 1.0
     model = torch.nn.Linear(4, 1)
-    cfg = {"learning_rate": 0.01, "lr_schedule": "plateau", "lr_patience": 2}
-    trainer = Trainer(model, cfg, torch.device("cpu"))
+    cfg = train_cfg(learning_rate=0.01, lr_schedule="plateau", lr_patience=2)
+    trainer = Trainer(model, cfg, torch.device("cpu"), target=Target("binary", ("a",)))
     for score in (0.5, 0.4, 0.4):
         trainer.end_epoch(score)
     assert trainer.lr == pytest.approx(0.01)  # two stalled epochs: within lr_patience
@@ -277,13 +294,13 @@ def test_focal_baseline_trains_as_none(data: dict[str, Path], tmp_path: Path) ->
     probabilities = {}
     for strategy in ("none", "focal"):
         out = tmp_path / strategy
-        stats = train_baseline(
-            str(data["store"]), str(data[strategy]), "kmer_logreg", {"k": 3}, train_cfg(), 1, True,
-            str(out / "model.joblib"), str(out / "train_stats.json"),
+        train_baseline(
+            store=str(data["store"]), index=str(data[strategy]), model="kmer_logreg", params={"k": 3},
+            train=train_cfg(), seed=1, double_stranded=True, out_model=str(out / "model.npz"),
+            out_stats=str(out / "train_stats.json"),
         )  # fmt: skip
-        baseline, _ = load_baseline(out / "model.joblib")
+        baseline, _ = load_baseline(out / "model.npz")
         with Store(data["store"]) as store:
             probabilities[strategy] = predict_baseline(baseline, store, store.rows("test"))
-        assert (stats["balance_note"] is not None) == (strategy == "focal")
     assert np.array_equal(probabilities["none"], probabilities["focal"])
     assert not math.isnan(float(probabilities["none"].mean()))

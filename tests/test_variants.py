@@ -16,11 +16,11 @@ import torch
 import yaml
 from conftest import DEMO, snakemake
 
-from genomicdl.encode import reverse_complement
+from genomicdl.checkpoints import MODEL_FORMAT, save_torch
 from genomicdl.errors import InputError
 from genomicdl.genome import Genome, prepare_genome, to_codes
 from genomicdl.models import build_baseline, build_network
-from genomicdl.train import MODEL_FORMAT, save_torch
+from genomicdl.store import reverse_complement
 from genomicdl.variants import NetworkScorer, allele_window, load_scorer, score_variants
 
 WINDOW = 60
@@ -83,7 +83,10 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "family": "torch",
             "params": params,
             "tasks": ["E-box", "Reb"],
+            "target": {"kind": "binary", "tasks": ["E-box", "Reb"], "classes": [], "loss": "default"},
             "window": WINDOW,
+            "variable": False,
+            "alphabet": "dna",
             "double_stranded": True,
             "rc_average": True,
             "state_dict": net.state_dict(),
@@ -308,17 +311,20 @@ def test_chunking_does_not_change_the_output(genome: Path, model: Path, tmp_path
 
 
 def test_classical_baselines_score_variants(genome: Path, tmp_path: Path) -> None:
-    import joblib
+    from genomicdl.models import save_baseline
+    from genomicdl.targets import Target
 
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 4, (200, WINDOW)).astype(np.uint8)
     codes[:100, 20:26] = to_codes("CACGTG")
     labels = np.zeros((200, 1), dtype=np.uint8)
     labels[:100] = 1
-    baseline = build_baseline("kmer_logreg", True, 1, {"k": 4})
-    baseline.fit(baseline.features(codes), labels)
-    path = tmp_path / "model.joblib"
-    joblib.dump({"meta": {"tasks": ["E-box"], "window": WINDOW}, "model": baseline}, path)
+    target = Target("binary", ("E-box",))
+    baseline = build_baseline("kmer_logreg", target=target, alphabet="dna", double_stranded=True, seed=1,
+                              params={"k": 4})  # fmt: skip
+    baseline.fit(baseline.features(codes, np.full(len(codes), WINDOW)), labels, np.ones(1, np.float32))
+    path = tmp_path / "model.npz"
+    save_baseline(baseline, path, {"tasks": ["E-box"], "window": WINDOW, "target": target.to_json()})
     lines = [f"chr2\t{MOTIF_AT + 3}\tbreak\tC\tT\t.\t.\t."]
     vcf = write_vcf(tmp_path / "v.vcf", lines)
     score_variants(

@@ -3,24 +3,58 @@
 Each entry says whether the model is a neural network (trained by the PyTorch engine)
 or a classical baseline (trained with scikit-learn), where its class lives, and which
 hyper-parameters the config may override (``model_params.<name>.<param>``; they are the
-keyword arguments of the class, whose docstring and defaults describe them).
+keyword arguments of the class, whose docstring and defaults describe them), and the
+search space the ``tune`` stage explores (overridable with ``tune.space``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Training settings a search space may include beside a model's own parameters.
+TRAIN_PARAMS = ("learning_rate", "weight_decay", "batch_size")
+
+
+@dataclass(frozen=True)
+class Range:
+    """One dimension of a search space: numbers in [low, high] (integers when both
+    bounds are, log-uniform with ``log``), or one of ``choices``."""
+
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[object, ...] = ()
+
+
+def _optimiser(lr: tuple[float, float] = (1e-4, 1e-2)) -> tuple[tuple[str, Range], ...]:
+    """The training settings every network's search includes."""
+    return (("learning_rate", Range(*lr, log=True)), ("weight_decay", Range(1e-5, 1e-1, log=True)))
+
+
+#: Target kinds with one prediction per sequence (a pooled or native head).
+SEQUENCE_KINDS = ("binary", "multiclass", "multilabel", "regression")
+#: ... and with the per-residue kind (trunks that keep full resolution).
+ALL_KINDS = (*SEQUENCE_KINDS, "per_position")
+
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registry entry: family ("torch" or "sklearn"), class path, tunable parameters
-    and the paper it follows."""
+    """A registry entry: family ("torch", "sklearn" or "mutation"), class path, tunable
+    parameters, the paper it follows, the target kinds it predicts, and the parameters it
+    takes by default for per_position targets (e.g. no pooling) unless the config sets them."""
 
     name: str
     family: str
     target: str
     params: tuple[str, ...]
     cite: str = ""
+    kinds: tuple[str, ...] = SEQUENCE_KINDS
+    position_defaults: tuple[tuple[str, object], ...] = ()
+    search: tuple[tuple[str, Range], ...] = ()
+
+    def space(self) -> dict[str, Range]:
+        """The registry's search space: parameter (model or training) -> range."""
+        return dict(self.search)
 
 
 CATALOG: dict[str, ModelEntry] = {
@@ -32,6 +66,15 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.deepbind:DeepBind",
             ("filters", "filter_width", "hidden", "dropout", "pool"),
             "Alipanahi et al. 2015",
+            ALL_KINDS,
+            search=(
+                ("filters", Range(16, 128, log=True)),
+                ("filter_width", Range(8, 24)),
+                ("hidden", Range(choices=(0, 32))),
+                ("dropout", Range(0.0, 0.5)),
+                ("pool", Range(choices=("max", "max_avg"))),
+                *_optimiser(),
+            ),
         ),
         ModelEntry(
             "deepsea",
@@ -39,6 +82,7 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.deepsea:DeepSEA",
             ("filters", "width", "pool", "dropout", "hidden", "batch_norm"),
             "Zhou & Troyanskaya 2015",
+            search=(("width", Range(6, 12)), ("hidden", Range(32, 256, log=True)), *_optimiser()),
         ),
         ModelEntry(
             "basset",
@@ -46,6 +90,7 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.basset:Basset",
             ("filters", "widths", "pools", "hidden", "dropout"),
             "Kelley et al. 2016",
+            search=(("dropout", Range(0.0, 0.5)), *_optimiser()),
         ),
         ModelEntry(
             "danq",
@@ -53,6 +98,12 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.danq:DanQ",
             ("filters", "width", "pool", "lstm", "hidden", "dropout", "lstm_dropout"),
             "Quang & Xie 2016",
+            search=(
+                ("filters", Range(32, 128, log=True)),
+                ("lstm", Range(16, 64, log=True)),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
         ),
         ModelEntry(
             "dilated",
@@ -60,6 +111,14 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.dilated:DilatedCNN",
             ("channels", "stem_width", "pool", "layers", "width", "rate", "dropout"),
             "Kelley et al. 2018 (Basenji)",
+            ALL_KINDS,
+            (("pool", 1),),
+            search=(
+                ("channels", Range(32, 96, log=True)),
+                ("layers", Range(2, 6)),
+                ("dropout", Range(0.0, 0.4)),
+                *_optimiser(),
+            ),
         ),
         ModelEntry(
             "transformer",
@@ -67,6 +126,52 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.transformer:SequenceTransformer",
             ("channels", "stem_width", "pool", "layers", "heads", "feedforward", "dropout", "attention_dropout"),
             "Vaswani et al. 2017; stem as in Avsec et al. 2021",
+            ALL_KINDS,
+            (("pool", 1),),
+            search=(
+                ("channels", Range(32, 96, log=True)),
+                ("layers", Range(1, 4)),
+                ("dropout", Range(0.0, 0.4)),
+                *_optimiser((1e-4, 3e-3)),
+            ),
+        ),
+        ModelEntry(
+            "cnn_birnn",
+            "torch",
+            "genomicdl.models.cnn_birnn:CnnBiRnn",
+            ("filters", "widths", "gru", "layers", "dropout"),
+            "Drori et al. 2018 (cu-ssp)",
+            ALL_KINDS,
+            search=(
+                ("filters", Range(16, 64, log=True)),
+                ("gru", Range(32, 128, log=True)),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
+        ),
+        ModelEntry(
+            "bpnet",
+            "torch",
+            "genomicdl.models.bpnet:BPNet",
+            ("filters", "layers", "stem_width", "profile_width", "output_length"),
+            "Avsec et al. 2021 (BPNet)",
+            ("regression",),
+        ),
+        ModelEntry(
+            "binned",
+            "torch",
+            "genomicdl.models.bpnet:BinnedSignal",
+            ("trunk", "trunk_params", "output_length"),
+            "binned coverage head on a zoo trunk (Kelley et al. 2018, Basenji)",
+            ("regression",),
+        ),
+        ModelEntry(
+            "deeploc",
+            "torch",
+            "genomicdl.models.deeploc:DeepLoc",
+            ("features", "filters", "widths", "lstm", "attention", "hidden", "dropout"),
+            "Almagro Armenteros et al. 2017 (DeepLoc)",
+            ("multiclass", "multilabel"),
         ),
         ModelEntry(
             "kmer_logreg",
@@ -74,6 +179,15 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.kmer_logreg:KmerLogReg",
             ("k", "C", "max_iter"),
             "k-mer spectrum + logistic regression",
+            ("binary", "multilabel", "multiclass"),
+        ),
+        ModelEntry(
+            "kmer_ridge",
+            "sklearn",
+            "genomicdl.models.kmer_ridge:KmerRidge",
+            ("k", "alpha"),
+            "k-mer spectrum + ridge regression",
+            ("regression",),
         ),
         ModelEntry(
             "kmer_gbm",
@@ -81,16 +195,71 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.kmer_gbm:KmerGBM",
             ("k", "max_iter", "learning_rate", "max_leaf_nodes"),
             "k-mer spectrum + gradient boosting",
+            ("binary", "multilabel", "multiclass"),
+        ),
+        ModelEntry(
+            "window_logreg",
+            "sklearn",
+            "genomicdl.models.window_logreg:WindowLogReg",
+            ("flank", "C", "max_iter", "max_positions"),
+            "one-hot residue windows + multinomial logistic regression (cf. Qian & Sejnowski 1988)",
+            ("per_position",),
+        ),
+        # Mutation effects from an alignment (genomicdl.mutation_train).
+        ModelEntry(
+            "site_independent",
+            "mutation",
+            "genomicdl.models.site_independent:SiteIndependent",
+            ("pseudocount", "steps", "batch_size", "learning_rate", "checkpoint_every", "samples"),
+            "Hopf et al. 2017 (independent model)",
+            ("mutation_effect",),
+        ),
+        ModelEntry(
+            "pairwise",
+            "mutation",
+            "genomicdl.models.potts:Potts",
+            ("lambda_h", "lambda_j", "steps", "batch_size", "learning_rate", "checkpoint_every", "samples"),
+            "Hopf et al. 2017 (EVmutation)",
+            ("mutation_effect",),
+        ),
+        ModelEntry(
+            "vae",
+            "mutation",
+            "genomicdl.models.vae:VAE",
+            (
+                "encoder", "latent", "decoder", "dictionary", "tiles", "sparsity", "prior_scale", "bayesian",
+                "steps", "batch_size", "learning_rate", "checkpoint_every", "samples",
+            ),
+            "Riesselman, Ingraham & Marks 2018 (DeepSequence)",
+            ("mutation_effect",),
         ),
     )
 }
 
 NETWORKS = tuple(name for name, entry in CATALOG.items() if entry.family == "torch")
 BASELINES = tuple(name for name, entry in CATALOG.items() if entry.family == "sklearn")
+MUTATION_MODELS = tuple(name for name, entry in CATALOG.items() if entry.family == "mutation")
 
 
 def family(name: str) -> str:
-    """The family of a registered model: "torch" or "sklearn"."""
+    """The family of a registered model: "torch", "sklearn" or "mutation"."""
     if name not in CATALOG:
         raise KeyError(f"unknown model {name!r}; registered: {', '.join(CATALOG)}")
     return CATALOG[name].family
+
+
+def supports(name: str, kind: str) -> bool:
+    """Whether the registered model ``name`` predicts targets of ``kind``."""
+    if name not in CATALOG:
+        raise KeyError(f"unknown model {name!r}; registered: {', '.join(CATALOG)}")
+    return kind in CATALOG[name].kinds
+
+
+def models_for(kind: str) -> tuple[str, ...]:
+    """The registered models that predict targets of ``kind``."""
+    return tuple(name for name, entry in CATALOG.items() if kind in entry.kinds)
+
+
+def supported_kinds(name: str) -> tuple[str, ...]:
+    """Target kinds a registered model can be trained on."""
+    return tuple(CATALOG[name].kinds)

@@ -9,35 +9,59 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from genomicdl.models.layers import Network, run_masked, same_conv
 
-class DeepBind(nn.Module):
+
+class DeepBind(Network):
     """Motif detectors (one convolution, batch-normalised), rectification, global max
     pooling (optionally also average pooling), an optional hidden layer, one logit per
-    task. Any window length, any number of tasks.
+    output. Any window length, any number of outputs.
 
     With little data (a few thousand windows) the linear head (``hidden=0``) trains far
     more reliably than a hidden layer; DeepBind itself chose between the two per set.
+    The convolution is "full" (every partial overlap of a motif counts) for per-sequence
+    heads and "same" (one column per position) for the position head.
     """
 
-    def __init__(self, n_tasks: int, window: int, filters: int = 32, filter_width: int = 16,
-                 hidden: int = 0, dropout: float = 0.2, pool: str = "max") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        outputs: int,
+        window: int,
+        *,
+        in_channels: int = 4,
+        head: str = "native",
+        filters: int = 32,
+        filter_width: int = 16,
+        hidden: int = 0,
+        dropout: float = 0.2,
+        pool: str = "max",
+    ) -> None:
+        super().__init__(head)
         if pool not in ("max", "max_avg"):
             raise ValueError(f"pool must be max or max_avg, got {pool!r}")
-        self.n_tasks, self.pool = n_tasks, pool
-        self.conv = nn.Conv1d(4, filters, filter_width, padding=filter_width - 1)
-        self.norm = nn.BatchNorm1d(filters)
-        width = filters * (2 if pool == "max_avg" else 1)
-        if hidden:
-            self.head = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                      nn.Linear(hidden, n_tasks))
+        self.outputs, self.pool, self.trunk_channels = outputs, pool, filters
+        if head == "position":
+            self.conv = nn.Sequential(*same_conv(in_channels, filters, filter_width))
         else:
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, n_tasks))
+            self.conv = nn.Conv1d(in_channels, filters, filter_width, padding=filter_width - 1)
+        self.norm = nn.BatchNorm1d(filters)
+        if head == "position":
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(filters, outputs, 1))
+            return
+        width = filters * (1 if pool == "max" and head == "native" else 2)
+        if hidden:
+            self.head = nn.Sequential(
+                nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, outputs)
+            )
+        else:
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, outputs))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, 4, length) one-hot -> (batch, n_tasks) logits."""
-        h = torch.relu(self.norm(self.conv(x)))
+    def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        h, lengths = run_masked(self.conv, x, lengths)
+        return torch.relu(self.norm(h)), lengths
+
+    def summarise(self, h: torch.Tensor) -> torch.Tensor:
         pooled = h.amax(dim=2)
         if self.pool == "max_avg":
             pooled = torch.cat([pooled, h.mean(dim=2)], dim=1)
-        return self.head(pooled)
+        return pooled

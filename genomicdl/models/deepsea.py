@@ -11,26 +11,29 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from genomicdl.models.layers import as_tuple, conv_block, output_shape
+from genomicdl.models.layers import Network, as_tuple, conv_block, output_shape, run_masked
 
 
-class DeepSEA(nn.Module):
+class DeepSEA(Network):
     """DeepSEA (Zhou & Troyanskaya 2015): three convolutions (the first two max-pooled),
     dropout after each, a fully connected ReLU layer over the flattened positions, one
-    logit per task.
+    logit per output (variable-length data: over the masked max and mean instead).
 
     The paper's sizes (320/480/960 filters of width 8, pooling 4, 925 hidden units,
     1,000-bp windows) are scaled down by default for small data; set ``filters`` and
     ``hidden`` to restore them. Batch normalisation after each convolution (absent from
     the paper) is on by default: without it the network learns far slower on small
     data; ``batch_norm: false`` gives the paper's layers.
-    Any window length, any number of tasks.
+    Any window length, any number of outputs.
     """
 
     def __init__(
         self,
-        n_tasks: int,
+        outputs: int,
         window: int,
+        *,
+        in_channels: int = 4,
+        head: str = "native",
         filters: Sequence[int] = (32, 48, 64),
         width: int = 8,
         pool: int = 4,
@@ -38,18 +41,22 @@ class DeepSEA(nn.Module):
         hidden: int = 64,
         batch_norm: bool = True,
     ) -> None:
-        super().__init__()
-        self.n_tasks = n_tasks
+        super().__init__(head)
+        self.outputs = outputs
         filters = as_tuple(filters, 3, "filters")
         dropout = as_tuple(dropout, 3, "dropout")
         pools = (pool, pool, 1)
-        channels = (4, *filters)
+        self.stride, self.trunk_channels = pool * pool, filters[-1]
+        self.position_check("deepsea", self.stride)
+        sizes = (in_channels, *filters)
         self.features = nn.Sequential(
-            *(conv_block(channels[i], channels[i + 1], width, pools[i], dropout[i], batch_norm) for i in range(3))
+            *(conv_block(sizes[i], sizes[i + 1], width, pools[i], dropout[i], batch_norm) for i in range(3))
         )
-        flat = int(torch.tensor(output_shape(self.features, window)).prod())
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU(), nn.Linear(hidden, n_tasks))
+        if head == "native":
+            flat = int(torch.tensor(output_shape(self.features, window, in_channels)).prod())
+        else:
+            flat = 2 * filters[-1]
+        self.head = nn.Sequential(nn.Linear(flat, hidden), nn.ReLU(), nn.Linear(hidden, outputs))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, 4, length) one-hot -> (batch, n_tasks) logits."""
-        return self.head(self.features(x))
+    def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return run_masked(self.features, x, lengths)

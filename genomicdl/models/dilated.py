@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from genomicdl.models.layers import conv_block, global_pool, same_conv
+from genomicdl.models.layers import Network, conv_block, global_pool, run_masked, same_conv
 
 
 class DilatedResidual(nn.Module):
@@ -33,21 +33,29 @@ class DilatedResidual(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
 
+    def forward_masked(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h, _ = run_masked(self.body, x, lengths)
+        return x + h, lengths
 
-class DilatedCNN(nn.Module):
+
+class DilatedCNN(Network):
     """Basenji-style dilated residual CNN (Kelley et al. 2018): a convolution stem with
     max pooling, then residual blocks whose dilation grows geometrically (1, 2, 4, ...)
     so that the receptive field spans the window at a cost linear in depth; the
     positions are summarised by global max and mean pooling (Basenji predicts a
-    profile per bin; here one logit per task and window).
+    profile per bin; here one logit per output and window), or -- with ``pool: 1`` --
+    each position gets its own outputs (per_position targets).
 
-    Any window length, any number of tasks.
+    Any window length, any number of outputs.
     """
 
     def __init__(
         self,
-        n_tasks: int,
+        outputs: int,
         window: int,
+        *,
+        in_channels: int = 4,
+        head: str = "native",
         channels: int = 48,
         stem_width: int = 15,
         pool: int = 4,
@@ -56,15 +64,23 @@ class DilatedCNN(nn.Module):
         rate: float = 2.0,
         dropout: float = 0.1,
     ) -> None:
-        super().__init__()
-        self.n_tasks = n_tasks
-        self.stem = conv_block(4, channels, stem_width, pool)
+        super().__init__(head)
+        self.outputs, self.stride, self.trunk_channels = outputs, pool, channels
+        self.position_check("dilated", pool)
+        self.stem = conv_block(in_channels, channels, stem_width, pool)
         self.blocks = nn.Sequential(
             *(DilatedResidual(channels, width, max(1, round(rate**i)), dropout) for i in range(layers))
         )
         self.final = nn.Sequential(nn.BatchNorm1d(channels), nn.GELU())
-        self.head = nn.Linear(2 * channels, n_tasks)
+        if head == "position":
+            self.head = nn.Conv1d(channels, outputs, 1)
+        else:
+            self.head = nn.Linear(2 * channels, outputs)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, 4, length) one-hot -> (batch, n_tasks) logits."""
-        return self.head(global_pool(self.final(self.blocks(self.stem(x)))))
+    def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        h, lengths = run_masked(self.stem, x, lengths)
+        h, lengths = run_masked(self.blocks, h, lengths)
+        return self.final(h), lengths
+
+    def summarise(self, h: torch.Tensor) -> torch.Tensor:
+        return global_pool(h)

@@ -1,91 +1,78 @@
-"""The k-mer spectrum shared by the classical baselines (kmer_logreg, kmer_gbm), so that
-every deep model is measured against something simple (cf. Lee et al. 2011; gkm-SVM,
-Ghandi et al. 2014): k-mer frequencies, strand-collapsed for double-stranded data, and
-one scikit-learn estimator per task.
+"""k-mer spectra, the features of the k-mer baselines (kmer_logreg, kmer_ridge,
+kmer_gbm), so that every deep model is measured against something simple (cf. Lee et
+al. 2011; gkm-SVM, Ghandi et al. 2014).
+
+Frequencies count the valid positions only (a k-mer with an unknown letter or padding is
+skipped). Reverse complements share a column when the data are double-stranded and
+the alphabet has a complement. Nucleotide alphabets use the k-mers of one order k;
+protein uses every order 1..k (k = 2: amino-acid and dipeptide composition), since
+20**k columns grow fast and the short orders carry most of the signal.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from genomicdl.sequence import complement_table, get
 
-def kmer_columns(k: int, double_stranded: bool) -> np.ndarray:
-    """Column of each of the 4**k k-mers (reverse complements share one when double-stranded)."""
-    ids = np.arange(4**k)
-    if not double_stranded:
+#: Largest spectrum (columns) a baseline will build.
+MAX_COLUMNS = 1 << 18
+
+
+def kmer_columns(k: int, size: int = 4, complement: np.ndarray | None = None) -> np.ndarray:
+    """Column of each of the size**k k-mers (reverse complements share one when
+    ``complement``, a code -> complementary code table, is given)."""
+    ids = np.arange(size**k)
+    if complement is None:
         return ids
-    digits = (ids[:, None] // 4 ** np.arange(k)[::-1]) % 4
-    rc = ((3 - digits[:, ::-1]) * 4 ** np.arange(k)[::-1]).sum(axis=1)
-    canonical = np.minimum(ids, rc)
-    _, column = np.unique(canonical, return_inverse=True)
-    return column
+    place = size ** np.arange(k)[::-1]
+    digits = (ids[:, None] // place) % size
+    rc = (complement[digits[:, ::-1]].astype(np.int64) * place).sum(axis=1)
+    _, column = np.unique(np.minimum(ids, rc), return_inverse=True)
+    return column.ravel()
 
 
-def kmer_frequencies(codes: np.ndarray, k: int, double_stranded: bool) -> np.ndarray:
-    """(n, L) base codes -> (n, n_kmers) float32 frequencies; k-mers with N are skipped."""
-    n, length = codes.shape
-    span = length - k + 1
+def kmer_frequencies(
+    codes: np.ndarray,
+    lengths: np.ndarray | None,
+    k: int,
+    size: int = 4,
+    complement: np.ndarray | None = None,
+) -> np.ndarray:
+    """(n, L) codes -> (n, columns) float32 frequencies of the k-mers within each row's
+    length; k-mers with an unknown letter or padding are skipped."""
+    n, width = codes.shape
+    columns = kmer_columns(k, size, complement)
+    n_columns = int(columns.max()) + 1
+    span = width - k + 1
     if span <= 0:
-        raise ValueError(f"k={k} is longer than the window ({length} bp)")
+        return np.zeros((n, n_columns), np.float32)
     idx = np.zeros((n, span), dtype=np.int64)
     valid = np.ones((n, span), dtype=bool)
     for j in range(k):
         c = codes[:, j : j + span]
-        idx = idx * 4 + np.minimum(c, 3)
-        valid &= c < 4
-    columns = kmer_columns(k, double_stranded)
-    width = int(columns.max()) + 1
-    flat = (np.arange(n)[:, None] * width + columns[idx])[valid]
-    counts = np.bincount(flat, minlength=n * width).reshape(n, width).astype(np.float32)
+        idx = idx * size + np.minimum(c, size - 1)
+        valid &= c < size
+    if lengths is not None:
+        valid &= np.arange(span)[None, :] + k <= np.asarray(lengths)[:, None]
+    flat = (np.arange(n)[:, None] * n_columns + columns[idx])[valid]
+    counts = np.bincount(flat, minlength=n * n_columns).reshape(n, n_columns).astype(np.float32)
     return counts / np.maximum(valid.sum(axis=1, keepdims=True), 1)
 
 
-class KmerBaseline:
-    """Shared fit/predict over tasks; subclasses make the per-task estimator."""
+class KmerSpectrum:
+    """The k-mer features of one alphabet: order k (nucleotides) or orders 1..k (protein)."""
 
-    def __init__(self, double_stranded: bool, seed: int, k: int) -> None:
-        self.k, self.double_stranded, self.seed = k, double_stranded, seed
-        self.estimators: list[Any] = []
-        self.constant: list[float | None] = []
+    def __init__(self, k: int, alphabet: str, double_stranded: bool) -> None:
+        a = get(alphabet)
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        self.size = a.channels
+        self.orders = tuple(range(1, k + 1)) if a.complement is None else (k,)
+        self.complement = complement_table(a)[: self.size] if double_stranded and a.has_complement else None
+        if sum(self.size**order for order in self.orders) > MAX_COLUMNS:
+            raise ValueError(f"k={k} gives more than {MAX_COLUMNS} k-mer columns for the {a.name} alphabet")
 
-    def features(self, codes: np.ndarray) -> np.ndarray:
-        return kmer_frequencies(codes, self.k, self.double_stranded)
-
-    def _estimator(self) -> Any:
-        raise NotImplementedError
-
-    def fit(self, x: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None = None) -> KmerBaseline:
-        """Fit one estimator per task; ``pos_weight`` scales positive rows' weight."""
-        self.estimators, self.constant = [], []
-        for t in range(y.shape[1]):
-            yt = y[:, t]
-            if yt.min() == yt.max():  # one class only: predict it
-                self.estimators.append(None)
-                self.constant.append(float(yt[0]))
-                continue
-            weight = np.where(yt == 1, pos_weight[t] if pos_weight is not None else 1.0, 1.0)
-            est = self._estimator()
-            if hasattr(est, "steps"):  # a pipeline routes the weight to its last step
-                est.fit(x, yt, **{f"{est.steps[-1][0]}__sample_weight": weight})
-            else:
-                est.fit(x, yt, sample_weight=weight)
-            self.estimators.append(est)
-            self.constant.append(None)
-        return self
-
-    def parameter_count(self) -> int:
-        """Fitted numbers of all tasks' estimators (coefficients and intercepts, or tree nodes)."""
-        return sum(self._estimator_parameters(est) for est in self.estimators if est is not None)
-
-    @staticmethod
-    def _estimator_parameters(est: Any) -> int:
-        raise NotImplementedError
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """(n, n_tasks) probabilities of the positive class."""
-        out = np.empty((len(x), len(self.estimators)), dtype=np.float32)
-        for t, est in enumerate(self.estimators):
-            out[:, t] = self.constant[t] if est is None else est.predict_proba(x)[:, 1]
-        return out
+    def __call__(self, codes: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        parts = [kmer_frequencies(codes, lengths, k, self.size, self.complement) for k in self.orders]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)

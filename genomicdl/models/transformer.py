@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from genomicdl.models.layers import conv_block, output_shape
+from genomicdl.models.layers import Network, conv_block, output_shape, run_masked, valid_mask
 
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
@@ -26,22 +26,27 @@ def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
     return table
 
 
-class SequenceTransformer(nn.Module):
+class SequenceTransformer(Network):
     """Convolution stem + self-attention (Vaswani et al. 2017; stem as in Enformer,
     Avsec et al. 2021): motif detectors (convolution, batch norm, ReLU, max pooling)
     shorten the sequence, sinusoidal positions are added, a pre-norm Transformer
-    encoder relates the positions, and their mean gives one logit per task.
+    encoder relates the positions (padding masked out of the attention), and their
+    mean gives one logit per output (variable-length data: the masked max and mean;
+    with ``pool: 1``, per_position targets: outputs at every position).
     ``dropout`` acts on the pooled summary, ``attention_dropout`` inside the encoder
     (off by default: on a CPU, drawing a mask per attention weight costs more than
     the attention itself).
 
-    Any window length, any number of tasks.
+    Any window length, any number of outputs.
     """
 
     def __init__(
         self,
-        n_tasks: int,
+        outputs: int,
         window: int,
+        *,
+        in_channels: int = 4,
+        head: str = "native",
         channels: int = 48,
         stem_width: int = 15,
         pool: int = 4,
@@ -51,22 +56,31 @@ class SequenceTransformer(nn.Module):
         dropout: float = 0.2,
         attention_dropout: float = 0.0,
     ) -> None:
-        super().__init__()
+        super().__init__(head)
         if channels % heads:
             raise ValueError(f"channels ({channels}) must be a multiple of heads ({heads})")
-        self.n_tasks = n_tasks
-        self.stem = conv_block(4, channels, stem_width, pool)
-        positions = output_shape(self.stem, window)[1]
+        self.outputs, self.stride, self.trunk_channels = outputs, pool, channels
+        self.position_check("transformer", pool)
+        self.stem = conv_block(in_channels, channels, stem_width, pool)
+        positions = output_shape(self.stem, window, in_channels)[1]
         self.register_buffer("positions", sinusoidal_positions(positions, channels), persistent=False)
         layer = nn.TransformerEncoderLayer(
             channels, heads, feedforward, attention_dropout, activation="gelu", batch_first=True, norm_first=True
         )
         self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(channels), enable_nested_tensor=False)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, n_tasks))
+        if head == "position":
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(channels, outputs, 1))
+        else:
+            pooled = channels * (1 if head == "native" else 2)
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(pooled, outputs))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, 4, length) one-hot -> (batch, n_tasks) logits."""
-        h = self.stem(x).transpose(1, 2)  # (batch, positions, channels)
+    def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        h, lengths = run_masked(self.stem, x, lengths)
+        h = h.transpose(1, 2)  # (batch, positions, channels)
         table = self.positions if h.shape[1] <= len(self.positions) else sinusoidal_positions(h.shape[1], h.shape[2])
-        h = self.encoder(h + table[: h.shape[1]].to(h))
-        return self.head(h.mean(dim=1))
+        padding = None if lengths is None else ~valid_mask(lengths, h.shape[1])
+        h = self.encoder(h + table[: h.shape[1]].to(h), src_key_padding_mask=padding)
+        return h.transpose(1, 2), lengths
+
+    def summarise(self, h: torch.Tensor) -> torch.Tensor:
+        return h.mean(dim=2)

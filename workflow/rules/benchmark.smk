@@ -13,7 +13,8 @@ rule benchmark:
 
 rule collect_metrics:
     input:
-        run_files("results/{dataset}/{model}/{balance}/{seed}/metrics.tsv"),
+        metrics=run_files("results/{dataset}/{model}/{balance}/{seed}/metrics.tsv"),
+        arrays=run_files("results/{dataset}/{model}/{balance}/{seed}/arrays.npz"),
     output:
         table=report(
             "results/benchmark.tsv",
@@ -21,14 +22,24 @@ rule collect_metrics:
             category="benchmark",
             labels={"table": "every run"},
         ),
+        metrics=report(
+            "results/metrics.tsv",
+            caption="../report/metrics.rst",
+            category="benchmark",
+            labels={"table": "every metric"},
+        ),
     log:
         "logs/collect_metrics.log",
     conda:
         "../../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda w, input: mb(input.size_mb, 5, 2000),
+        runtime=30,
+    params:
+        runs=list(runs()),
+        bootstrap=config["evaluate"]["bootstrap"],
+        min_positives=config["evaluate"]["min_positives"],
     script:
         "../../scripts/collect_metrics.py"
 
@@ -36,9 +47,8 @@ rule collect_metrics:
 rule summarize:
     input:
         table="results/benchmark.tsv",
-        predictions=run_files(
-            "results/{dataset}/{model}/{balance}/{seed}/predictions.tsv.gz"
-        ),
+        metrics="results/metrics.tsv",
+        arrays=run_files("results/{dataset}/{model}/{balance}/{seed}/arrays.npz"),
     output:
         summary=report(
             "results/summary.tsv",
@@ -78,6 +88,38 @@ rule summarize:
         bootstrap=max(100, config["evaluate"]["bootstrap"]),
     script:
         "../../scripts/summarize.py"
+
+
+rule plot_predictions:
+    input:
+        lambda w: [
+            f"results/{d}/{m}/{b}/{s}/arrays.npz"
+            for d, m, b, s in runs(w.dataset)
+            if s == config["seeds"][0]
+        ],
+    output:
+        png=report(
+            "results/plots/{dataset}/predictions.png",
+            caption="../report/predictions.rst",
+            category="{dataset}",
+            subcategory="evaluation",
+            labels={"plot": "confusion matrix or predicted vs measured"},
+        ),
+        svg="results/plots/{dataset}/predictions.svg",
+    log:
+        "logs/plot/{dataset}/predictions.log",
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w, input: mb(input.size_mb, 10, 1000),
+        runtime=10,
+    params:
+        runs=lambda w: [
+            (m, b, None) for _, m, b, s in runs(w.dataset) if s == config["seeds"][0]
+        ],
+    script:
+        "../../scripts/plot.py"
 
 
 rule plot_roc_pr:

@@ -6,16 +6,22 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-sys.path.insert(0, workflow.basedir)
+REPO = Path(workflow.current_basedir).parents[
+    1
+]  # this file is <repo>/workflow/rules/common.smk
+sys.path.insert(0, str(REPO))
 
 from genomicdl import config as gconfig  # noqa: E402
+from genomicdl import plan  # noqa: E402
 from genomicdl.devices import has_gpu  # noqa: E402
 from genomicdl.errors import ConfigError  # noqa: E402
 from genomicdl.models.catalog import CATALOG  # noqa: E402
-from genomicdl.rebalance import STRATEGIES  # noqa: E402
+from genomicdl.targets import BALANCE  # noqa: E402
 
-SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-DEFAULT_CONFIG = Path(workflow.basedir) / "config" / "config.yaml"
+STRATEGIES = BALANCE["binary"]
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT_CONFIG = REPO / "config" / "config.yaml"
 
 
 def _load_config(given):
@@ -23,9 +29,7 @@ def _load_config(given):
     if workflow.config_settings.configfiles:
         raw = dict(given)
     else:
-        default = gconfig.resolve_paths(
-            gconfig.load_yaml(DEFAULT_CONFIG), workflow.basedir
-        )
+        default = gconfig.resolve_paths(gconfig.load_yaml(DEFAULT_CONFIG), str(REPO))
         raw = gconfig.merge(default, given)
     try:
         return gconfig.validate(raw, gconfig.load_schema(SCHEMA))
@@ -96,18 +100,15 @@ def is_genome_dataset(dataset):
 
 
 def model_file(wildcards):
-    """model.pt for networks, model.joblib for classical baselines."""
-    suffix = "pt" if CATALOG[wildcards.model].family == "torch" else "joblib"
+    """model.pt for networks, model.npz (no pickle) for classical baselines."""
+    suffix = "pt" if CATALOG[wildcards.model].family == "torch" else "npz"
     return f"models/{wildcards.dataset}/{wildcards.model}/{wildcards.balance}/{wildcards.seed}/model.{suffix}"
 
 
 def runs(dataset=None):
-    """Every (dataset, model, balance, seed) the config asks for."""
-    for ds in [dataset] if dataset else DATASETS:
-        for model in config["models"]:
-            for balance in config["balance"]:
-                for seed in config["seeds"]:
-                    yield ds, model, balance, seed
+    """Every (dataset, model, balance, seed) the config asks for, after what makes
+    sense for each dataset's target kind (genomicdl.plan)."""
+    yield from plan.runs(config, dataset)
 
 
 def run_files(pattern, dataset=None):
@@ -128,17 +129,25 @@ def register_targets(hook):
 
 def benchmark_targets():
     """What the benchmark table, its statistics and its plots need."""
-    plots = ["roc_pr", "calibration", "benchmark", "class_balance", "gc"]
-    if TORCH_MODELS:
-        plots.append("training")
-    return [
+    targets = [
         "results/benchmark.tsv",
+        "results/metrics.tsv",
         "results/summary.tsv",
         "results/comparisons.tsv",
         "results/published.tsv",
         "results/benchmark.md",
-        *expand("results/plots/{dataset}/{plot}.png", dataset=DATASETS, plot=plots),
     ]
+    for dataset in DATASETS:
+        runs_here = list(runs(dataset))
+        plots = ["benchmark", "predictions"]
+        if plan.dataset_kind(DATASETS[dataset]) != "mutation_effect":
+            plots += ["class_balance", "gc"]
+        if plan.dataset_kind(DATASETS[dataset]) == "binary":
+            plots += ["roc_pr", "calibration"]
+        if any(m in TORCH_MODELS for _, m, _, _ in runs_here):
+            plots.append("training")
+        targets += [f"results/plots/{dataset}/{plot}.png" for plot in plots]
+    return targets
 
 
 def final_targets():
@@ -151,3 +160,25 @@ def final_targets():
 def mb(size_mb, factor, floor):
     """Memory request scaled with the input size."""
     return int(max(floor, factor * size_mb))
+
+
+# ---- predict stage (rules in predict.smk)
+PREDICT = config.get("predict", {})
+RUN_DIR = "results/{dataset}/{model}/{balance}/{seed}"
+
+
+def predict_chroms(dataset):
+    ds = DATASETS[dataset]
+    chroms = PREDICT.get("chroms") or ds["split"]["test"]
+    return chroms if isinstance(chroms, list) else []
+
+
+@register_targets
+def predict_targets():
+    if not PREDICT.get("enabled"):
+        return []
+    return [
+        f"results/{d}/{m}/{b}/{s}/predict/tracks"
+        for d, m, b, s in runs()
+        if "genome" in DATASETS[d] and m in TORCH_MODELS and predict_chroms(d)
+    ]

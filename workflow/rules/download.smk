@@ -1,4 +1,4 @@
-# The only rule that touches the network. Runs on the submit host (localrules).
+# With download_variants (variants.smk), the only rules that touch the network. Runs on the submit host (localrules).
 
 
 localrules:

@@ -8,18 +8,23 @@ rule evaluate:
     output:
         predictions="results/{dataset}/{model}/{balance}/{seed}/predictions.tsv.gz",
         metrics="results/{dataset}/{model}/{balance}/{seed}/metrics.tsv",
+        arrays="results/{dataset}/{model}/{balance}/{seed}/arrays.npz",
     log:
         "logs/evaluate/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:
         "benchmarks/evaluate/{dataset}/{model}/{balance}/{seed}.tsv"
+    wildcard_constraints:
+        model="|".join(m for m in CATALOG if CATALOG[m].family in ("torch", "sklearn")),
     conda:
         "../../envs/torch.yaml"
     threads: 1
     resources:
+        gpu=lambda w: 1 if USE_GPU and CATALOG[w.model].family == "torch" else 0,
         mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),
         runtime=lambda w, input: int(max(15, input.size_mb / 5)),
     params:
         family=lambda w: CATALOG[w.model].family,
         evaluate=config["evaluate"],
+        device="cpu" if config["train"]["device"] == "cpu" else "auto",
     script:
         "../../scripts/evaluate.py"

@@ -11,6 +11,8 @@ INTERPRET_RUNS = [
     for d, m, b, s in runs()
     if INTERPRET["enabled"]
     and m in TORCH_MODELS
+    and plan.dataset_kind(DATASETS[d]) == "binary"
+    and DATASETS[d]["alphabet"] == "dna"
     and (INTERPRET["models"] is None or m in INTERPRET["models"])
     and (INTERPRET["datasets"] is None or d in INTERPRET["datasets"])
 ]

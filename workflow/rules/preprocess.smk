@@ -1,4 +1,4 @@
-# Genome FASTA -> indexed BGZF; inputs -> on-disk dataset store.
+# Genome FASTA -> indexed FASTA + code cache (one pass); inputs -> on-disk dataset store.
 
 
 rule prepare_genome:
@@ -15,7 +15,7 @@ rule prepare_genome:
         "benchmarks/prepare_genome/{dataset}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: 1
+    threads: 4  # BGZF recompression of a plain gzip genome; the other inputs need one
     resources:
         mem_mb=1000,
         runtime=lambda w, input: int(max(10, input.size_mb / 20)),

@@ -1,12 +1,14 @@
 # One training job per dataset x model x balance x seed. Networks declare gpu=1 when
 # they will use a GPU, so --resources gpu=N bounds concurrent GPU trainings; inside the
-# job a slot allocator picks a free GPU (genomicdl.devices).
+# job a slot allocator picks a free GPU (genomicdl.devices). With tune.enabled, a tuned
+# network trains on its study's choice (results/tune/.../best.yaml; gtune is genomicdl.tune).
 
 
 rule train_network:
     input:
         store="data/{dataset}/dataset.h5",
         index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
+        tuned=lambda w: gtune.best_path(config, w.dataset, w.model) or [],
     output:
         model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
         history="models/{dataset}/{model}/{balance}/{seed}/history.csv",
@@ -25,8 +27,8 @@ rule train_network:
         mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),
         runtime=lambda w, input: int(max(30, input.size_mb)),
     params:
-        params=lambda w: config["model_params"].get(w.model, {}),
-        train=config["train"],
+        params=lambda w: gtune.train_settings(config, w.dataset, w.model)[0],
+        train=lambda w: gtune.train_settings(config, w.dataset, w.model)[1],
         double_stranded=lambda w: DATASETS[w.dataset]["double_stranded"],
     script:
         "../../scripts/train.py"
@@ -37,7 +39,7 @@ rule train_baseline:
         store="data/{dataset}/dataset.h5",
         index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
     output:
-        model="models/{dataset}/{model}/{balance}/{seed}/model.joblib",
+        model="models/{dataset}/{model}/{balance}/{seed}/model.npz",
         stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
     log:
         "logs/train/{dataset}/{model}/{balance}/{seed}.log",
