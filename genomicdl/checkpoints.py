@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 import genomicdl
-from genomicdl.files import atomic_output, write_text_atomic
+from genomicdl.files import atomic_output, disk_full, disk_full_error, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,16 @@ def plain(obj: Any) -> Any:
 
 
 def save_torch(obj: dict[str, Any], path: str | Path) -> None:
-    """torch.save atomically; a full disk becomes one clear line."""
+    """torch.save atomically through a Python file, so that a full disk is a real ENOSPC
+    (torch's own writer only says "unexpected pos") and becomes one DiskFullError line;
+    nothing half-written is left either way."""
     try:
-        with atomic_output(path) as tmp:
-            torch.save(obj, tmp)
+        with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+            torch.save(obj, fh)
     except (OSError, RuntimeError) as err:
-        raise OSError(f"{path}: could not write ({err}); is the disk full?") from err
+        if disk_full(err):
+            raise disk_full_error(path, "rerun: training resumes from the last checkpoint") from None
+        raise OSError(f"{path}: could not write ({err})") from err
 
 
 def load_torch(path: str | Path) -> dict[str, Any]:

@@ -26,3 +26,7 @@ class InputError(GenomicdlError):
 
 class DownloadError(GenomicdlError):
     """A download failed or delivered something other than the expected file."""
+
+
+class DiskFullError(GenomicdlError):
+    """The device ran out of space while an output was written (nothing half-written is left)."""

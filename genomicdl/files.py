@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import glob
 import gzip
 import hashlib
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from genomicdl.errors import InputError
+from genomicdl.errors import DiskFullError, InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -38,6 +39,25 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def disk_full(err: BaseException) -> bool:
+    """Whether ``err`` (or an error it was raised from) is ENOSPC, a full device."""
+    while err is not None:
+        if isinstance(err, OSError) and (err.errno == errno.ENOSPC or "No space left on device" in str(err)):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def disk_full_error(path: str | Path, then: str = "rerun") -> DiskFullError:
+    """One line for a full device: the file being written, the space left, what to do."""
+    folder = Path(path).parent
+    free = shutil.disk_usage(folder).free if folder.is_dir() else 0
+    return DiskFullError(
+        f"no space left on the device while writing {path} ({free / 2**20:,.0f} MB free in {folder}); "
+        f"free some space (or move the working directory) and {then}"
+    )
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -12,7 +12,6 @@ per window (positions, kinds), never sequences. Tables: see genomicdl.tables.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import math
 import os
@@ -31,7 +30,7 @@ from tqdm import tqdm
 
 from genomicdl.config import iter_sources
 from genomicdl.errors import ConfigError, GenomicdlError, InputError
-from genomicdl.files import remove_stale_temporaries, write_json_atomic, write_text_atomic
+from genomicdl.files import disk_full, disk_full_error, remove_stale_temporaries, write_json_atomic, write_text_atomic
 from genomicdl.genome import ChromNames, Genome, IntervalStats, read_intervals
 from genomicdl.negatives import GCSampler, dinucleotide_shuffle, flank_offsets, gc_bin, gc_fraction
 from genomicdl.seeds import stable_seed
@@ -532,9 +531,9 @@ def build_dataset(
                 raise InputError(f"{err.path} (from {urls[role].url})", err.problem, err.line) from None
         raise
     except OSError as err:
-        if not _disk_full(err):
+        if not disk_full(err):
             raise
-        raise GenomicdlError(_disk_full_message(out_store)) from err
+        raise disk_full_error(out_store) from err
 
 
 def _remove_stale(*outputs: str) -> None:
@@ -542,15 +541,3 @@ def _remove_stale(*outputs: str) -> None:
         for path in remove_stale_temporaries(out):
             log.info("removed %s, left by a killed earlier run", path)
 
-
-def _disk_full(err: OSError) -> bool:
-    return err.errno == errno.ENOSPC or "No space left on device" in str(err)
-
-
-def _disk_full_message(out_store: str) -> str:
-    folder = Path(out_store).parent
-    free = shutil.disk_usage(folder).free if folder.is_dir() else 0
-    return (
-        f"no space left on the device while writing {out_store} ({free / 2**20:,.0f} MB free in {folder}); "
-        "free some space (or move the working directory) and rerun"
-    )

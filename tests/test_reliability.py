@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import logging
 import os
 import shutil
 import signal
@@ -15,22 +16,25 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from conftest import DATA, DEMO, REPO, snakemake
 
 from genomicdl import config as gconfig
-from genomicdl.errors import ConfigError, InputError
+from genomicdl.checkpoints import load_checkpoint, save_checkpoint
+from genomicdl.errors import ConfigError, DiskFullError, InputError
 from genomicdl.files import (
     atomic_output,
     bounded_lines,
     csv_rows,
+    disk_full,
+    disk_full_error,
     first_line,
     open_text,
     printable_prefix,
     remove_stale_temporaries,
 )
 from genomicdl.integrity import check_fasta_names, iter_fasta_headers, record_integrity, sidecar_path, verify_input
-from genomicdl.preprocess import _disk_full, _disk_full_message
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 UNSAFE = ["..", ".", ".hidden", "a/b", "-rf", "", "../x"]
@@ -270,10 +274,40 @@ def test_disk_full_is_recognised_and_explained(tmp_path: Path) -> None:
     with pytest.raises(OSError) as caught, open("/dev/full", "wb") as fh:  # a real ENOSPC
         fh.write(b"x" * 65536)
         fh.flush()
-    assert caught.value.errno == errno.ENOSPC and _disk_full(caught.value)
-    message = _disk_full_message(str(tmp_path / "dataset.h5"))
+    assert caught.value.errno == errno.ENOSPC and disk_full(caught.value)
+    message = str(disk_full_error(str(tmp_path / "dataset.h5")))
     assert message.startswith(f"no space left on the device while writing {tmp_path / 'dataset.h5'}")
-    assert "MB free" in message and "rerun" in message
+    assert "MB free" in message and "rerun" in message and "\n" not in message
+
+
+def test_disk_full_during_a_checkpoint_write_is_one_line_and_the_last_generation_survives(tmp_path: Path) -> None:
+    """The temporary the writer opens is pointed at /dev/full: a real ENOSPC mid-write
+    (torch's own writer would only say "unexpected pos")."""
+    checkpoint = tmp_path / "checkpoint.pt"
+    first = {"format": "f", "fingerprint": "x", "epoch": 1, "w": torch.ones(3)}
+    save_checkpoint(first, checkpoint)
+    (tmp_path / f".checkpoint.pt.tmp{os.getpid()}").symlink_to("/dev/full")
+    with pytest.raises(DiskFullError) as caught:
+        save_checkpoint({**first, "epoch": 2, "w": torch.zeros(100_000)}, checkpoint)
+    message = str(caught.value)
+    assert message.startswith(f"no space left on the device while writing {checkpoint} (")
+    assert message.endswith("and rerun: training resumes from the last checkpoint") and "\n" not in message
+    assert not checkpoint.exists() and not list(tmp_path.glob(".checkpoint.pt.tmp*"))
+    assert load_checkpoint(checkpoint, "f", "x")["epoch"] == 1  # the previous generation
+
+
+def test_a_truncated_checkpoint_falls_back_to_the_previous_generation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpoint = tmp_path / "checkpoint.pt"
+    for epoch in (1, 2):
+        save_checkpoint({"format": "f", "fingerprint": "x", "epoch": epoch, "w": torch.randn(256, 256)}, checkpoint)
+    with open(checkpoint, "r+b") as fh:
+        fh.truncate(checkpoint.stat().st_size - 1000)
+    with caplog.at_level(logging.WARNING, logger="genomicdl"):
+        assert load_checkpoint(checkpoint, "f", "x")["epoch"] == 1
+    assert f"checkpoint {checkpoint} is unreadable (" in caplog.text
+    assert (tmp_path / "checkpoint.pt.bad").is_file() and not checkpoint.exists()
 
 
 # ---------------------------------------------------------------- integrity records

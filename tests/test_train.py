@@ -194,6 +194,22 @@ def test_resume_after_sigkill_ends_like_an_uninterrupted_run(data: dict[str, Pat
         assert auprc(y, scores[0][:, t]) == auprc(y, scores[1][:, t])
 
 
+def test_a_truncated_checkpoint_is_set_aside_and_training_starts_afresh(
+    data: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue's case: a checkpoint cut by a crash blocked every rerun (Errno 22, no file named)."""
+    caplog.set_level(logging.INFO, logger="genomicdl")
+    checkpoint = tmp_path / "b" / "checkpoint.pt"
+    save_torch({"format": CHECKPOINT_FORMAT, "weights": torch.randn(64, 64)}, checkpoint)
+    with open(checkpoint, "r+b") as fh:
+        fh.truncate(checkpoint.stat().st_size // 2)
+    train_network(**run_args(data, tmp_path / "a", max_epochs=2))
+    train_network(**run_args(data, tmp_path / "b", max_epochs=2))
+    assert f"checkpoint {checkpoint} is unreadable" in caplog.text
+    assert (tmp_path / "b" / "checkpoint.pt.bad").is_file() and not checkpoint.exists()
+    assert history(tmp_path / "a") == history(tmp_path / "b") and same_weights(tmp_path / "a", tmp_path / "b")
+
+
 def test_a_checkpoint_of_another_run_is_ignored(
     data: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
