@@ -22,6 +22,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from genomicdl.errors import GenomicdlError
+from genomicdl.sequence import ALPHABETS, PAD
 from genomicdl.targets import Target
 
 FORMAT = "genomicdl-store/2"
@@ -41,8 +43,8 @@ LABEL_DTYPES = {
 }
 
 
-class StoreDamagedError(OSError):
-    """The store cannot be read back as written."""
+class StoreDamagedError(GenomicdlError, OSError):
+    """The store cannot be read back as written (truncated, a checksum or a range check failed)."""
 
 
 def chunk_rows(window: int, target_bytes: int = 1 << 20) -> int:
@@ -206,7 +208,11 @@ class StoreWriter:
 
 
 def _damaged(path: str, err: Exception) -> StoreDamagedError:
-    return StoreDamagedError(f"{path}: the store is damaged ({err}); delete it and rerun preprocess")
+    """One line: the file, what is wrong with it, and what to do."""
+    reason = " ".join(str(err).split())
+    return StoreDamagedError(
+        f"{path}: the store is damaged ({reason}): rerun preprocess (delete {path}, then rerun snakemake)"
+    )
 
 
 class Store:
@@ -231,12 +237,23 @@ class Store:
         self.n = int(self._h5["seq"].shape[0])
         self.rows_per_chunk = int(self._h5["seq"].chunks[0])
         self._cache: dict[str, np.ndarray] = {}
+        self._bad_code = np.ones(256, dtype=bool)  # codes of the alphabet, its unknown letter and PAD are good
+        self._bad_code[: ALPHABETS[self.alphabet].unknown + 1] = False
+        self._bad_code[PAD] = False
 
     def _read(self, name: str, sel: Any = slice(None)) -> np.ndarray:
+        """Read a dataset (Fletcher-32 checked by HDF5); sequence codes and per-position
+        labels are range-checked too."""
         try:
-            return self._h5[name][sel]
+            data = self._h5[name][sel]
         except OSError as err:
             raise _damaged(self.path, err) from err
+        if name == "seq" and data.dtype == np.uint8 and data.size and self._bad_code[data].any():
+            code = int(data[self._bad_code[data]][0])
+            raise _damaged(self.path, ValueError(f"sequence code {code} is not a {self.alphabet} code"))
+        if name == "positions" and data.size and (data.min() < -1 or data.max() >= max(len(self.classes), 1)):
+            raise _damaged(self.path, ValueError("per-position class index out of range"))
+        return data
 
     def _whole(self, name: str) -> np.ndarray:
         if name not in self._cache:
@@ -270,7 +287,10 @@ class Store:
     @property
     def lengths(self) -> np.ndarray:
         """Length of every row (the window for fixed-length data)."""
-        return self._whole("length")
+        lengths = self._whole("length")
+        if len(lengths) and (lengths.min() < 0 or lengths.max() > self.window):
+            raise _damaged(self.path, ValueError(f"row length outside 0..{self.window}"))
+        return lengths
 
     @property
     def variable(self) -> bool:

@@ -3,12 +3,14 @@ per-position labels, damage detection."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
+from genomicdl.errors import GenomicdlError
 from genomicdl.sequence import PAD
 from genomicdl.store import Store, StoreDamagedError, StoreWriter
 from genomicdl.targets import Target
@@ -118,3 +120,43 @@ def test_damaged_store_is_reported(tmp_path: Path, store: Store) -> None:
         fh.write(b"\xff\xfe\xfd\xfc")
     with Store(path) as damaged, pytest.raises(StoreDamagedError, match=r"damaged.*rerun preprocess"):
         _ = damaged.labels
+
+
+def test_truncated_store_is_one_line_saying_to_delete_it_and_rerun_preprocess(tmp_path: Path, store: Store) -> None:
+    """The issue's case: h5py's "truncated file" surfaced as an OSError traceback."""
+    path = Path(store.path)
+    store.close()
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size // 2)
+    with pytest.raises(StoreDamagedError) as caught:
+        Store(path)
+    message = str(caught.value)
+    assert isinstance(caught.value, GenomicdlError) and "\n" not in message  # the runner prints it as one line
+    assert message.startswith(f"{path}: the store is damaged (")
+    assert "truncated file" in message and message.endswith(f": rerun preprocess (delete {path}, then rerun snakemake)")
+
+
+def _rewrite(path: Path, name: str, row: int, value: int) -> None:
+    """Write a value in place, as damage that keeps the checksums would (h5py recomputes them)."""
+    with h5py.File(path, "r+") as h5:
+        data = h5[name][row : row + 1]
+        data.flat[0] = value
+        h5[name][row : row + 1] = data
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "read", "reason"),
+    [
+        ("seq", 77, lambda s: next(s.batches(np.arange(s.n), 64)), "sequence code 77 is not a dna code"),
+        ("labels", 3, lambda s: s.labels, "label 3 is not 0/1"),
+        ("length", 51, lambda s: s.lengths, "row length outside 0..50"),
+    ],
+)
+def test_codes_labels_and_lengths_out_of_range_are_damage(
+    tmp_path: Path, store: Store, name: str, value: int, read, reason: str
+) -> None:
+    path = Path(store.path)
+    store.close()
+    _rewrite(path, name, 5, value)
+    with Store(path) as damaged, pytest.raises(StoreDamagedError, match=re.escape(reason)):
+        read(damaged)
