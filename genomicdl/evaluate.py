@@ -18,6 +18,7 @@ from genomicdl.files import atomic_output, write_text_atomic
 from genomicdl.inference import predict_rows
 from genomicdl.metrics import kind_metrics
 from genomicdl.run_arrays import save_arrays
+from genomicdl.runner import CONSOLE
 from genomicdl.seeds import stable_seed
 from genomicdl.store import Store
 from genomicdl.targets import Target
@@ -117,6 +118,25 @@ def scored(target: Target, y: np.ndarray, p: np.ndarray, *, signal: bool, nv: in
     return list(tracks), log_totals(y, target.tasks), log_totals(p, target.tasks), extra
 
 
+def threshold_notices(kind: str, tasks: list[str], y_valid: np.ndarray, *, store: str, dataset: str) -> list[str]:
+    """One line per binary or multilabel task whose validation rows lack a class: its F1
+    threshold cannot be chosen on validation, and accuracy, F1 and MCC fall back to 0.5."""
+    if kind not in ("binary", "multilabel"):
+        return []
+    notices = []
+    for t, task in enumerate(tasks):
+        y = np.asarray(y_valid)[:, t]
+        positives = int(np.nansum(y))
+        if 0 < positives < len(y):
+            continue
+        notices.append(
+            f"{store}: task {task!r} has {len(y)} validation rows, {positives} positive: the F1 threshold cannot "
+            "be chosen on validation, so accuracy, F1 and MCC use 0.5; give the validation split both classes "
+            f"(config key datasets.{dataset}.split.valid)"
+        )
+    return notices
+
+
 def evaluate_run(
     *,
     store: str,
@@ -142,6 +162,8 @@ def evaluate_run(
         target, signal = st.target, st.attr("signal") is not None
     nv = len(valid)
     tasks, y, p, extra = scored(target, labels, scores, signal=signal, nv=nv)
+    for notice in threshold_notices(target.kind, tasks, y[:nv], store=store, dataset=run["dataset"]):
+        log.warning("%s", notice, extra=CONSOLE)
     classes = list(target.classes) or None
     save_arrays(out_arrays, kind=target.kind, tasks=tasks, classes=classes,
                 y_valid=y[:nv], p_valid=p[:nv], y_test=y[nv:], p_test=p[nv:])  # fmt: skip

@@ -15,14 +15,17 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
 from conftest import DATA, DEMO, REPO, snakemake
 
 from genomicdl import config as gconfig
+from genomicdl.baselines import train_baseline
 from genomicdl.checkpoints import load_checkpoint, save_checkpoint
 from genomicdl.errors import ConfigError, DiskFullError, InputError
+from genomicdl.evaluate import evaluate_run
 from genomicdl.files import (
     atomic_output,
     bounded_lines,
@@ -35,6 +38,9 @@ from genomicdl.files import (
     remove_stale_temporaries,
 )
 from genomicdl.integrity import check_fasta_names, iter_fasta_headers, record_integrity, sidecar_path, verify_input
+from genomicdl.rebalance import rebalance
+from genomicdl.store import StoreWriter
+from genomicdl.targets import Target
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 UNSAFE = ["..", ".", ".hidden", "a/b", "-rf", "", "../x"]
@@ -439,3 +445,48 @@ def test_resume_refuses_while_a_snakemake_runs_in_the_directory(tmp_path: Path) 
         proc.wait()
     assert proc.pid not in live_snakemake(tmp_path)
 
+
+# ---------------------------------------------------------------- threshold fallback
+
+
+def _one_class_validation_store(path: Path) -> Path:
+    """300 rows of 40 bp, one task (positives carry GGGGGGGG); validation rows are all negative."""
+    rng = np.random.default_rng(2)
+    seq = rng.integers(0, 4, size=(300, 40)).astype(np.uint8)
+    labels = (rng.random(300) < 0.5).astype(np.uint8)
+    split = np.repeat(np.array([0, 1, 2], np.uint8), [200, 50, 50])
+    labels[split == 1] = 0
+    seq[labels == 1, 10:18] = 2
+    writer = StoreWriter(path, window=40, target=Target("binary", ("task1",)), chroms=["chr1"])
+    writer.append(seq, labels=labels[:, None], split=split, chrom=np.zeros(300, np.uint16),
+                  start=np.arange(300) * 100, gc=np.zeros(300, np.float32), kind=np.zeros(300, np.uint8))  # fmt: skip
+    writer.close()
+    return path
+
+
+def test_a_threshold_that_cannot_be_chosen_on_validation_is_announced(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """kmer_logreg used 0.5 silently when validation had one class (e.g. valid and test the
+    same chromosome under an alias)."""
+    from test_train import train_cfg
+
+    store = str(_one_class_validation_store(tmp_path / "d.h5"))
+    rebalance(store, "none", 1, 1.0, tmp_path / "index.npz", tmp_path / "counts.tsv")
+    model = str(tmp_path / "model.npz")
+    train_baseline(store=store, index=str(tmp_path / "index.npz"), model="kmer_logreg", params={}, train=train_cfg(),
+                   seed=1, double_stranded=True, out_model=model, out_stats=str(tmp_path / "s.json"))  # fmt: skip
+    run = {"dataset": "d", "model": "kmer_logreg", "balance": "none", "seed": 1}
+    with caplog.at_level(logging.WARNING, logger="genomicdl"):
+        metrics = evaluate_run(
+            store=store, model=model, family="sklearn", run=run, settings={"bootstrap": 0, "min_positives": 1},
+            out_predictions=str(tmp_path / "p.tsv.gz"), out_metrics=str(tmp_path / "m.tsv"),
+            out_arrays=str(tmp_path / "a.npz"), device="cpu",
+        )  # fmt: skip
+    assert metrics.loc[(metrics["split"] == "test") & (metrics["metric"] == "threshold"), "value"].tolist() == [0.5]
+    notices = [r for r in caplog.records if "F1 threshold cannot be chosen" in r.getMessage()]
+    assert len(notices) == 1 and getattr(notices[0], "console", False)  # shown on the console too
+    assert notices[0].getMessage() == (
+        f"{store}: task 'task1' has 50 validation rows, 0 positive: the F1 threshold cannot be chosen on validation, "
+        "so accuracy, F1 and MCC use 0.5; give the validation split both classes (config key datasets.d.split.valid)"
+    )
