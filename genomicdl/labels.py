@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from genomicdl.errors import InputError
+from genomicdl.runner import CONSOLE
 from genomicdl.tables import printable
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class LabelParser:
         self.separator, self.position_separator = separator, position_separator
         self.file_separator: str | None = None  # the file being read, when it has its own
         self.seen: Counter[str] = Counter()
-        self.words = 0
+        self.words: Counter[tuple[str, str]] = Counter()  # (file, column) -> labels written yes/no
+        self._last_word: dict[tuple[str, str], int] = {}  # last line counted (files are read more than once)
 
     # ----------------------------------------------------------- class discovery
     def skip(self, raw: list[str]) -> bool:
@@ -142,7 +144,10 @@ class LabelParser:
         if text in _FALSE:
             return 0
         if text in _WORDS:
-            self.words += 1
+            key = (str(path), column)
+            if line > self._last_word.get(key, 0):
+                self.words[key] += 1
+                self._last_word[key] = line
             return _WORDS[text]
         raise InputError(path, f"label {column!r} must be 0 or 1, got {printable(value)!r}", line)
 
@@ -177,6 +182,10 @@ class LabelParser:
             out[~scored] = -1
         return out
 
-    def report_notices(self, path: str | Path) -> None:
-        if self.words:
-            log.warning("%s: %d labels written yes/no were read as 1/0", path, self.words)
+    def report_notices(self) -> None:
+        """One notice (log and console) per file and column whose labels were written yes/no."""
+        for (path, column), count in self.words.items():
+            log.warning(
+                "%s: column %r: %d labels written yes/no were read as yes = 1, no = 0; write 0/1 to silence this",
+                path, column, count, extra=CONSOLE,
+            )  # fmt: skip

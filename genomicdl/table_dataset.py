@@ -449,7 +449,7 @@ def build_table_dataset(
     except BaseException:
         writer.abort()
         raise
-    tab.parser.report_notices(files[tab.roles[0]])
+    tab.parser.report_notices()
     for reason, count in fp.dropped.items():
         report.drop(reason, count)
     if fp.nonstandard:

@@ -490,3 +490,26 @@ def test_a_threshold_that_cannot_be_chosen_on_validation_is_announced(
         f"{store}: task 'task1' has 50 validation rows, 0 positive: the F1 threshold cannot be chosen on validation, "
         "so accuracy, F1 and MCC use 0.5; give the validation split both classes (config key datasets.d.split.valid)"
     )
+
+
+def test_yes_no_labels_are_read_with_one_console_notice_per_file_and_column(tmp_path: Path) -> None:
+    """Real Snakemake: yes/no labels were accepted without notice."""
+    rng = np.random.default_rng(1)
+    rows = ["sequence\tlabel"] + [
+        "".join(rng.choice(list("ACGT"), 50)) + "\t" + ("yes" if i % 2 else "no") for i in range(60)
+    ]
+    (tmp_path / "t.tsv").write_text("\n".join(rows) + "\n")
+    cfg = {
+        "datasets": {"yn": {"table": {"url": "t.tsv", "sequence_column": "sequence", "label_columns": ["label"]},
+                            "split": {"valid": 0.2, "test": 0.2}}},
+        "models": ["kmer_logreg"],
+        "balance": ["none"],
+    }  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    result = snakemake(["data/yn/dataset.h5", "--cores", "1", "--configfile", "c.yaml"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    notices = [line for line in result.stderr.splitlines() if "written yes/no" in line]
+    assert notices == [
+        "genomicdl (preprocess): resources/yn/table.tsv: column 'label': 60 labels written yes/no were read as "
+        "yes = 1, no = 0; write 0/1 to silence this"
+    ]
