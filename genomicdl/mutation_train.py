@@ -18,6 +18,7 @@ import csv
 import gzip
 import importlib
 import json
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -135,9 +136,9 @@ def _optimise(net, codes, weights, *, neff, seed, steps, batch_size, learning_ra
     """Adam steps with resumable, atomically written checkpoints."""
     opt = torch.optim.Adam(net.parameters(), lr=learning_rate)
     step, rows = 0, []
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=codes.device, weights_only=False)
-        if state["signature"] == signature:
+    state = _read_checkpoint(checkpoint, codes.device, log)
+    if state is not None:
+        if state.get("signature") == signature:
             net.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             step, rows = state["step"], state["history"]
@@ -162,8 +163,27 @@ def _optimise(net, codes, weights, *, neff, seed, steps, batch_size, learning_ra
     return rows
 
 
+def _read_checkpoint(path: Path, device: torch.device, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """A checkpoint read with weights_only=True (no code from the file); an unreadable one
+    is reported (file, reason) and set aside as ``*.bad`` so that training starts afresh."""
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # truncated, corrupt or not plain data: any reader error
+        bad = path.with_name(path.name + ".bad")
+        path.replace(bad)
+        log(f"checkpoint {path} is unreadable ({' '.join(str(err).split())[:200]}): set aside as {bad.name}")
+        return None
+
+
 def load_model(path: str | Path, device: str = "auto") -> torch.nn.Module:
-    saved = torch.load(path, map_location="cpu", weights_only=False)
+    """A trained mutation-effect model, read with weights_only=True (a file that holds
+    anything but tensors and plain data is refused and nothing in it runs)."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(f"{path}: refused: not a plain-data model file ({str(err).splitlines()[0]})") from None
     net = build_model(saved["model"], saved["length"], saved["params"])
     net.load_state_dict(saved["state"])
     return net.to(pick_device(device)).eval()

@@ -127,7 +127,7 @@ def test_training_is_deterministic_and_resume_is_exact(slice_h5, tmp_path):
     assert np.array_equal(scores["a"], scores["b"])  # same seed, same scores
     assert np.array_equal(scores["a"], scores["c"])  # resumed = uninterrupted
     assert not np.array_equal(scores["a"], scores["d"])
-    state_a, state_c = (torch.load(tmp_path / f"{k}.pt", weights_only=False)["state"] for k in "ac")
+    state_a, state_c = (torch.load(tmp_path / f"{k}.pt", weights_only=True)["state"] for k in "ac")
     assert all(torch.equal(state_a[k], state_c[k]) for k in state_a)
 
 
@@ -159,3 +159,27 @@ def test_balance_and_params():
         balance_weights(aln, "undersample")
     params, training = split_params("vae", {"latent": 8, "steps": 5})
     assert params == {"latent": 8} and training["steps"] == 5 and training["batch_size"] == 128
+
+
+def test_model_and_checkpoint_files_run_no_code_and_a_cut_checkpoint_is_set_aside(slice_h5, tmp_path):
+    """torch.load(weights_only=False) ran whatever a tampered file held; a cut checkpoint
+    stopped every rerun."""
+    from test_models import Payload
+
+    marker = tmp_path / "pwned"
+    torch.save({"model": "vae", "state": Payload(marker)}, tmp_path / "tampered.pt")
+    with pytest.raises(ValueError, match=r"tampered\.pt: refused: not a plain-data model file"):
+        load_model(tmp_path / "tampered.pt", "cpu")
+    torch.save({"signature": Payload(marker)}, tmp_path / "m.pt.ckpt")
+    messages: list[str] = []
+    common = {"alignment": slice_h5, "model": "vae", "params": TINY_VAE, "steps": 4, "batch_size": 16,
+              "learning_rate": 0.01, "checkpoint_every": 4, "device": "cpu", "seed": 3}  # fmt: skip
+    train_mutation(out=tmp_path / "m.pt", log=messages.append, **common)
+    assert not marker.exists()
+    assert messages[0].startswith(f"checkpoint {tmp_path / 'm.pt.ckpt'} is unreadable (")
+    assert (tmp_path / "m.pt.ckpt.bad").is_file()
+    train_mutation(out=tmp_path / "n.pt", **common)
+    (tmp_path / "n.pt.ckpt").write_bytes((tmp_path / "n.pt").read_bytes()[:500])  # a checkpoint cut by a crash
+    train_mutation(out=tmp_path / "n.pt", log=messages.append, **common)
+    assert "n.pt.ckpt is unreadable" in messages[-2] and (tmp_path / "n.pt.ckpt.bad").is_file()
+    assert load_model(tmp_path / "n.pt", "cpu") is not None and load_model(tmp_path / "m.pt", "cpu") is not None
