@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.genomicdl-installed
 CORES ?= 2
 
-.PHONY: install system-deps demo report test lint format clean-results
+.PHONY: install system-deps demo resume report test lint format clean-results
 
 install: $(STAMP) system-deps
 
@@ -40,6 +40,13 @@ system-deps:
 demo: install
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+# After a crash or kill -9: one command. Refuses while a Snakemake still runs here, removes
+# the lock a killed run left (snakemake --unlock), then reruns with --rerun-incomplete.
+# ARGS: the killed run's own arguments (e.g. ARGS="--configfile config/benchmarks/X.yaml").
+resume:
+	@test -x $(BIN)/python || { echo "no $(BIN): run make demo (or make install) first"; exit 1; }
+	$(BIN)/python -m genomicdl.resume --cores $(CORES) $(ARGS)
 
 report: install
 	$(BIN)/snakemake --report results/report.html

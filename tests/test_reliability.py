@@ -402,8 +402,8 @@ def test_edited_resource_is_caught_where_it_is_used_and_stale_temporaries_go(tmp
 
 
 def test_kill_9_then_one_resume_command_finishes_the_run(tmp_path: Path) -> None:
-    """kill -9 leaves Snakemake's lock; `python -m genomicdl.resume` unlocks (no live
-    Snakemake in this directory) and reruns, with incomplete outputs rerun."""
+    """kill -9 leaves Snakemake's lock; `make resume` (python -m genomicdl.resume) unlocks
+    (no live Snakemake in this directory) and reruns, with incomplete outputs rerun."""
     cfg = srf_config(tmp_path)
     args = ["data/srf/dataset.h5", "-s", str(REPO / "workflow" / "Snakefile"), "--cores", "1", "--configfile", str(cfg)]
     proc = subprocess.Popen(
@@ -422,10 +422,10 @@ def test_kill_9_then_one_resume_command_finishes_the_run(tmp_path: Path) -> None
     blocked = snakemake(["data/srf/dataset.h5", "--cores", "1", "--configfile", str(cfg)], cwd=tmp_path)
     assert blocked.returncode != 0 and "cannot be locked" in blocked.stdout + blocked.stderr
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    resumed = subprocess.run(
-        [sys.executable, "-m", "genomicdl.resume", *args], cwd=tmp_path, capture_output=True, text=True, env=env
-    )
+    make = ["make", "-f", str(REPO / "Makefile"), "resume", f"BIN={Path(sys.executable).parent}", "CORES=1"]
+    resumed = subprocess.run([*make, f"ARGS={' '.join(args)}"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "removing the lock a killed run left" in resumed.stderr
     assert (tmp_path / "data/srf/dataset.h5").is_file()
     assert not [p for p in tmp_path.rglob(".*.tmp*")]
 
