@@ -190,7 +190,10 @@ def read_head(path: str | Path, *, limit: int = 4096) -> bytes:
         raise InputError(path, f"cannot read the start of the file ({err})") from err
 
 
-def bounded_lines(fh: IO[str], *, path: str | Path, limit: int = MAX_LINE) -> Iterator[str]:
+LINE_HINT = "not a line-based text file, or a record past the limit"
+
+
+def bounded_lines(fh: IO[str], *, path: str | Path, limit: int = MAX_LINE, hint: str = LINE_HINT) -> Iterator[str]:
     """The lines of a text stream, each read with at most ``limit`` characters in memory;
     a longer line (a binary file, a gzip bomb without newlines) is an InputError naming
     the line instead of a read of gigabytes."""
@@ -203,8 +206,7 @@ def bounded_lines(fh: IO[str], *, path: str | Path, limit: int = MAX_LINE) -> It
         if len(line) > limit and not line.endswith("\n"):
             raise InputError(
                 path,
-                f"line longer than {limit:,} characters (starts {printable_prefix(line)}): "
-                "not a line-based text file, or a record past the limit",
+                f"line longer than {limit:,} characters (starts {printable_prefix(line)}): {hint}",
                 number,
             )
         yield line
@@ -217,18 +219,19 @@ def first_line(path: str | Path, *, limit: int = MAX_LINE) -> str:
 
 
 def csv_rows(
-    fh: IO[str], *, path: str | Path, delimiter: str, max_field: int, max_line: int = MAX_LINE
+    fh: IO[str], *, path: str | Path, delimiter: str, max_field: int, max_line: int = MAX_LINE, hint: str = LINE_HINT
 ) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of a CSV/TSV stream: fields up to ``max_field`` characters
     (the csv module's limit raised to it), lines bounded; a longer field is an InputError
     naming the line and the limit."""
     csv.field_size_limit(max_field)  # process-wide: the configured maximum of this table
-    reader = csv.reader(bounded_lines(fh, path=path, limit=max(max_line, max_field + 1)), delimiter=delimiter)
+    lines = bounded_lines(fh, path=path, limit=max(max_line, max_field + 1), hint=hint)
+    reader = csv.reader(lines, delimiter=delimiter)
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            raise InputError(path, f"{err} (the limit is {max_field:,} characters)", reader.line_num) from None
+            raise InputError(path, f"{err} (the limit is {max_field:,} characters): {hint}", reader.line_num) from None
         yield reader.line_num, row

@@ -27,7 +27,7 @@ from genomicdl.seeds import stable_seed
 from genomicdl.sequence import PAD
 from genomicdl.store import KIND_CODE, SPLIT_CODE, SPLITS, StoreWriter
 from genomicdl.summary import DatasetReport, per_positive_count
-from genomicdl.tables import Record, iter_records, tasks_of
+from genomicdl.tables import Record, field_limit, iter_records, tasks_of
 from genomicdl.targets import Target
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,7 @@ class TableDataset:
         """How to read one file: the table's settings, the file's overrides, the folds column."""
         out = {**self.table, **self.overrides(role)}
         out["group_column"] = self.ds["split"].get("folds") if "." not in role or role == "table.train" else None
+        out["max_field"] = field_limit(max(self.ds["window"] or 0, int(self.ds["max_length"])))
         return out
 
     def stream(self, role: str) -> Iterator[tuple[Record, str]]:

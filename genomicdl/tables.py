@@ -5,7 +5,6 @@ line); labels stay raw strings here and are parsed for the target kind by
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,10 +12,26 @@ from pathlib import Path
 from typing import Any
 
 from genomicdl.errors import InputError
-from genomicdl.files import open_text
+from genomicdl.files import MAX_LINE, bounded_lines, csv_rows, open_text, printable_prefix
 
 SNIFF_BYTES = 1 << 16  # what format sniffing reads at most
-FIELD_LIMIT = 1 << 24  # longest CSV/TSV field accepted (bytes); longer ones are an error with the line
+FIELD_LIMIT = 1 << 24  # longest field or FASTA record read when a table names no max_field
+FIELD_FACTOR = 4  # max_field = 4 x the dataset's max_length (labels may be longer than the sequence), >= 1 MiB
+
+
+def field_limit(max_length: int) -> int:
+    """The longest field, line or FASTA record read for a dataset whose sequences are at
+    most ``max_length`` long (longer ones are an error naming the line, not a read of
+    gigabytes)."""
+    return max(MAX_LINE, FIELD_FACTOR * int(max_length))
+
+
+TOO_LONG_HINT = "a field or record past 4 x max_length (raise the dataset's max_length if it is real data)"
+
+
+def _max_field(table: Mapping[str, Any]) -> int:
+    return int(table.get("max_field") or FIELD_LIMIT)
+
 
 _SPLIT_ALIASES = {
     "train": "train",
@@ -90,12 +105,13 @@ def iter_records(
     (FLIP's layout); the split then comes from the label file's headers."""
     fmt = sniff_format(path, table["format"])
     paired = dict(paired or {})
+    limit = _max_field(table)
     if fmt == "fasta" and paired.get("labels"):
-        yield from _iter_paired(path, table, paired)
+        yield from _iter_paired(path, table, paired, limit)
     elif fmt == "fasta":
-        yield from _iter_fasta(path, table)
+        yield from _iter_fasta(path, table, limit)
     else:
-        yield from _iter_delimited(path, "," if fmt == "csv" else "\t", table)
+        yield from _iter_delimited(path, "," if fmt == "csv" else "\t", table, limit)
 
 
 def tasks_of(table: Mapping[str, Any], path: str | Path) -> list[str]:
@@ -122,12 +138,13 @@ def header_split(header: str, table: Mapping[str, Any], path: str | Path, line: 
     return split
 
 
-def _columns(header: list[str], table: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
+def _columns(header: list[str], table: Mapping[str, Any], path: str | Path, sep: str) -> dict[str, Any]:
     want = [table["sequence_column"], *table["label_columns"]]
     want += [table[k] for k in ("id_column", "mask_column", "group_column") if table.get(k)]
     missing = [c for c in want if c not in header]
     if missing:
-        raise InputError(path, f"missing column(s) {missing}; the header has {[printable(h) for h in header]}", 1)
+        shown = printable_prefix(sep.join(header))  # the file may be anything: a short printable prefix only
+        raise InputError(path, f"missing column(s) {missing}; the header starts {shown}", 1)
 
     def at(key: str) -> int | None:
         name = table.get(key)
@@ -143,34 +160,22 @@ def _columns(header: list[str], table: Mapping[str, Any], path: str | Path) -> d
     }
 
 
-def _header(reader: Any, table: Mapping[str, Any], path: str | Path) -> list[str]:
+def _header(rows: Iterator[tuple[int, list[str]]], table: Mapping[str, Any], path: str | Path) -> list[str]:
     """Column names: ``table.columns`` for a file without a header line, else its first line."""
     if table.get("columns"):
         return list(table["columns"])
-    try:
-        return [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError(path, "table is empty (no header line)") from None
-    except csv.Error as err:
-        raise InputError(path, f"unreadable header: {err}", 1) from None
+    for _, row in rows:
+        return [h.strip() for h in row]
+    raise InputError(path, "table is empty (no header line)")
 
 
-def _iter_delimited(path: str | Path, sep: str, table: Mapping[str, Any]) -> Iterator[Record]:
-    csv.field_size_limit(FIELD_LIMIT)
+def _iter_delimited(path: str | Path, sep: str, table: Mapping[str, Any], limit: int) -> Iterator[Record]:
+    """Records of a CSV/TSV file; fields and lines read with the bound ``limit``."""
     with open_text(path) as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        header = _header(reader, table, path)
-        col = _columns(header, table, path)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as err:
-                raise InputError(
-                    path, f"unreadable row ({err}; fields up to {FIELD_LIMIT} bytes)", reader.line_num + 1
-                ) from None
-            line = reader.line_num
+        rows = csv_rows(fh, path=path, delimiter=sep, max_field=limit, max_line=limit + 1, hint=TOO_LONG_HINT)
+        header = _header(rows, table, path)
+        col = _columns(header, table, path, sep)
+        for line, row in rows:
             if not row or not any(cell.strip() for cell in row):
                 continue
             if row == header:  # a header repeated where files were joined
@@ -188,21 +193,25 @@ def _iter_delimited(path: str | Path, sep: str, table: Mapping[str, Any]) -> Ite
             )
 
 
-def read_fasta(path: str | Path) -> Iterator[tuple[int, str, str]]:
-    """(line of the header, header without '>', sequence) of each FASTA record."""
-    header, header_line, parts = None, 0, []
+def read_fasta(path: str | Path, limit: int = FIELD_LIMIT) -> Iterator[tuple[int, str, str]]:
+    """(line of the header, header without '>', sequence) of each FASTA record; lines and
+    records longer than ``limit`` characters are an InputError naming the line."""
+    header, header_line, parts, size = None, 0, [], 0
     with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
+        for lineno, line in enumerate(bounded_lines(fh, path=path, limit=limit, hint=TOO_LONG_HINT), start=1):
             line = line.strip()
             if not line:
                 continue
             if line.startswith(">"):
                 if header is not None:
                     yield header_line, header, "".join(parts)
-                header, header_line, parts = line[1:].strip(), lineno, []
+                header, header_line, parts, size = line[1:].strip(), lineno, [], 0
             elif header is None:
                 raise InputError(path, "not a FASTA file: sequence before the first '>' header", lineno)
             else:
+                size += len(line)
+                if size > limit:
+                    raise InputError(path, f"record longer than {limit:,} characters: {TOO_LONG_HINT}", header_line)
                 parts.append(line)
     if header is not None:
         yield header_line, header, "".join(parts)
@@ -212,9 +221,9 @@ def _record_id(header: str, line: int) -> str:
     return header.split()[0] if header.split() else str(line)
 
 
-def _iter_fasta(path: str | Path, table: Mapping[str, Any]) -> Iterator[Record]:
+def _iter_fasta(path: str | Path, table: Mapping[str, Any], limit: int) -> Iterator[Record]:
     pattern = re.compile(table["label_pattern"])
-    for line, header, seq in read_fasta(path):
+    for line, header, seq in read_fasta(path, limit):
         match = pattern.search(header)
         if match is None:
             raise InputError(
@@ -223,10 +232,10 @@ def _iter_fasta(path: str | Path, table: Mapping[str, Any]) -> Iterator[Record]:
         yield Record(line, _record_id(header, line), seq, [match.group(1)], header_split(header, table, path, line))
 
 
-def _by_id(path: str | Path) -> dict[str, tuple[int, str, str]]:
+def _by_id(path: str | Path, limit: int) -> dict[str, tuple[int, str, str]]:
     """id -> (line, header, text) of a FASTA file; a repeated id is an error."""
     out: dict[str, tuple[int, str, str]] = {}
-    for line, header, text in read_fasta(path):
+    for line, header, text in read_fasta(path, limit):
         rid = _record_id(header, line)
         if rid in out:
             raise InputError(path, f"record id {printable(rid)!r} appears twice (first at line {out[rid][0]})", line)
@@ -234,14 +243,14 @@ def _by_id(path: str | Path) -> dict[str, tuple[int, str, str]]:
     return out
 
 
-def _iter_paired(path: str | Path, table: Mapping[str, Any], paired: Mapping[str, str]) -> Iterator[Record]:
+def _iter_paired(path: str | Path, table: Mapping[str, Any], paired: Mapping[str, str], limit: int) -> Iterator[Record]:
     """Sequences in one FASTA, per-residue labels (and masks) in others, matched by id.
     The labels and masks are held in memory (one string per record, the size of the
     sequences); every sequence needs its labels, and a label without a sequence is an error."""
-    labels = _by_id(paired["labels"])
-    masks = _by_id(paired["mask"]) if paired.get("mask") else None
+    labels = _by_id(paired["labels"], limit)
+    masks = _by_id(paired["mask"], limit) if paired.get("mask") else None
     seen = 0
-    for line, header, seq in read_fasta(path):
+    for line, header, seq in read_fasta(path, limit):
         rid = _record_id(header, line)
         if rid not in labels:
             raise InputError(paired["labels"], f"no labels for record {printable(rid)!r} of {path} (line {line})")

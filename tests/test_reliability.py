@@ -40,6 +40,7 @@ from genomicdl.files import (
 from genomicdl.integrity import check_fasta_names, iter_fasta_headers, record_integrity, sidecar_path, verify_input
 from genomicdl.rebalance import rebalance
 from genomicdl.store import StoreWriter
+from genomicdl.tables import field_limit, iter_records
 from genomicdl.targets import Target
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -219,6 +220,52 @@ def test_csv_field_limit_is_the_configured_maximum_and_names_the_line(tmp_path: 
     assert [n for n, _ in rows] == [1, 2, 3] and len(rows[2][1][1]) == 202_000
     with open_text(path) as fh, pytest.raises(InputError, match=r"big.tsv, line 3: .*limit is 100,000 characters"):
         list(csv_rows(fh, path=path, delimiter="\t", max_field=100_000))
+
+
+def _table(**overrides: object) -> dict:
+    """A table's reading settings as the schema fills them in, max_field for max_length 10,000."""
+    cfg = gconfig.validate(table_config(), SCHEMA)["datasets"]["t"]["table"]
+    return {**cfg, "max_field": field_limit(10_000), **overrides}
+
+
+def test_tables_read_a_gzip_bomb_with_a_bound(tmp_path: Path) -> None:
+    """The table reader (not only the helpers) stops at the bound: csv.reader read the whole line."""
+    bomb = _gzip_bomb(tmp_path / "bomb.tsv.gz", 256)
+    tracemalloc.start()
+    start = time.monotonic()
+    with pytest.raises(InputError, match=r"bomb.tsv.gz, line 1: line longer than 1,048,577 characters"):
+        list(iter_records(bomb, _table()))
+    elapsed, peak = time.monotonic() - start, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 5 and peak < 64 << 20, (elapsed, peak)
+    fasta = tmp_path / "bomb.fa.gz"
+    with gzip.open(fasta, "wb") as fh:
+        fh.write(b">r1 class: 1\n")
+        for _ in range(8):
+            fh.write(b"A" * (1 << 20) + b"\n")  # one record of 8 MiB in 1 MiB lines
+    with pytest.raises(InputError, match=r"bomb.fa.gz, line 1: record longer than 1,048,576 characters"):
+        list(iter_records(fasta, _table(format="fasta")))
+
+
+def test_a_202_kb_table_field_is_read_and_a_longer_one_names_its_line(tmp_path: Path) -> None:
+    """The csv module's 131,072 default died without a line number."""
+    path = tmp_path / "t.tsv"
+    path.write_text("sequence\tlabel\nACGT\t1\n" + "A" * 202_000 + "\t0\n" + "C" * 2_000_000 + "\t1\n")
+    records = iter_records(path, _table())
+    assert [len(next(records).seq) for _ in range(2)] == [4, 202_000]
+    with pytest.raises(InputError, match=r"t.tsv, line 4: line longer than 1,048,577 .*raise the dataset's max_length"):
+        next(records)
+    assert [len(r.seq) for r in iter_records(path, _table(max_field=field_limit(2_000_000)))][-1] == 2_000_000
+
+
+def test_a_table_pointed_at_another_file_quotes_a_short_printable_prefix_only(tmp_path: Path) -> None:
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\tsecret-second-field\x1b[31m\n" + "daemon:x:1:1\n" * 50)
+    with pytest.raises(InputError) as caught:
+        list(iter_records(passwd, _table(format="tsv")))
+    message = str(caught.value)
+    assert message.endswith("the header starts 'root:x:0:0:root:/root:/bin/bash?secret-s...'")
+    assert "daemon" not in message and "\x1b" not in message and len(message) < len(str(passwd)) + 140
 
 
 # ---------------------------------------------------------------- FASTA headers
