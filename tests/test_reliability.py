@@ -560,3 +560,48 @@ def test_yes_no_labels_are_read_with_one_console_notice_per_file_and_column(tmp_
         "genomicdl (preprocess): resources/yn/table.tsv: column 'label': 60 labels written yes/no were read as "
         "yes = 1, no = 0; write 0/1 to silence this"
     ]
+
+
+# ---------------------------------------------------------------- memory of long records
+
+RECORD_BYTES = 200  # workflow/rules/common.smk: preprocess memory per character of max_length
+
+_PEAK = """
+import resource, sys
+from pathlib import Path
+from genomicdl import config as g
+from genomicdl.preprocess import build_dataset
+n, work = int(sys.argv[1]), Path(sys.argv[2])
+schema = g.load_schema(Path(sys.argv[3]))
+table = {"table": {"url": str(work / "t.tsv"), "label_columns": ["label"]}, "max_length": n}
+ds = g.validate({"datasets": {"t": table}}, schema)["datasets"]["t"]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+build_dataset(ds, {"table": str(work / "t.tsv")}, None, *(str(work / f) for f in ("d.h5", "s.json", "gc.tsv")))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
+"""
+
+
+def _long_record_table(path: Path, longest: int) -> Path:
+    rng = np.random.default_rng(3)
+    lengths = [longest if i % 20 == 0 else 500 for i in range(40)]
+    rows = ["".join(rng.choice(list("ACGT"), n)) + f"\t{i % 2}" for i, n in enumerate(lengths)]
+    path.write_text("sequence\tlabel\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_preprocess_memory_request_tracks_the_longest_record(tmp_path: Path) -> None:
+    """One long record widens every row and buffer: the request grows with max_length, by
+    at least what a real preprocess of a 1.5 Mb record uses per character."""
+    _long_record_table(tmp_path / "t.tsv", 1_500_000)
+    code = [sys.executable, "-c", _PEAK, "1500000", str(tmp_path), str(REPO / "workflow/schemas/config.schema.yaml")]
+    peak = subprocess.run(code, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert peak.returncode == 0, peak.stderr[-2000:]
+    used = int(peak.stdout.split()[-1])
+    assert used < RECORD_BYTES * 1_500_000 + 2 * (tmp_path / "t.tsv").stat().st_size, used
+    (tmp_path / "t.tsv").write_text("sequence\tlabel\nACGT\t1\n")
+    cfg = {"datasets": {"t": {"table": {"url": "t.tsv", "label_columns": ["label"]}, "max_length": 20_000_000}}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    assert snakemake(["resources/t/table.tsv", "--cores", "1", "--configfile", "c.yaml"], cwd=tmp_path).returncode == 0
+    dry = snakemake(["data/t/dataset.h5", "-n", "--configfile", "c.yaml"], cwd=tmp_path)
+    requested = [line for line in dry.stdout.splitlines() if "mem_mb=" in line]
+    assert requested and f"mem_mb={int(20_000_000 * RECORD_BYTES / 2**20 + 200)}," in requested[-1], requested

@@ -162,6 +162,21 @@ def mb(size_mb, factor, floor):
     return int(max(floor, factor * size_mb))
 
 
+# preprocess memory per character of the longest table record (measured ~170)
+RECORD_BYTES = 200
+
+
+def preprocess_mem_mb(wildcards, input):
+    """Preprocess memory: twice the inputs, plus RECORD_BYTES per character of the longest
+    record a table dataset may hold (max_length or window: one long record widens every
+    store row and buffer), plus 200 MB; at least 2000."""
+    ds = DATASETS[wildcards.dataset]
+    longest = 0
+    if "table" in ds:
+        longest = max(ds.get("window") or 0, ds.get("max_length") or 0)
+    return mb(2 * input.size_mb + longest * RECORD_BYTES / 2**20 + 200, 1, 2000)
+
+
 # ---- predict stage (rules in predict.smk)
 PREDICT = config.get("predict", {})
 RUN_DIR = "results/{dataset}/{model}/{balance}/{seed}"

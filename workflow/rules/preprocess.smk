@@ -43,7 +43,7 @@ rule preprocess:
         "../../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=lambda w, input: mb(input.size_mb, 2, 2000),
+        mem_mb=preprocess_mem_mb,
         runtime=lambda w, input: int(max(15, input.size_mb / 5)),
     params:
         dataset=lambda w: data_config(w.dataset),
