@@ -35,7 +35,7 @@ from genomicdl.motifs import (
 )
 from genomicdl.preprocess import build_genome_dataset
 from genomicdl.rebalance import rebalance
-from genomicdl.store import reverse_complement
+from genomicdl.sequence import reverse_complement
 from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
 
 PLANTED = ("REB1", "CBF1", "ABF1")

@@ -20,7 +20,7 @@ from genomicdl.checkpoints import MODEL_FORMAT, save_torch
 from genomicdl.errors import InputError
 from genomicdl.genome import Genome, prepare_genome, to_codes
 from genomicdl.models import build_baseline, build_network
-from genomicdl.store import reverse_complement
+from genomicdl.sequence import reverse_complement
 from genomicdl.variants import NetworkScorer, allele_window, load_scorer, score_variants
 
 WINDOW = 60
