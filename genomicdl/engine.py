@@ -46,7 +46,8 @@ from genomicdl.models import build_network
 from genomicdl.rebalance import load_index
 from genomicdl.scores import prediction_loss, validation_score
 from genomicdl.seeds import stable_seed
-from genomicdl.sequence import DeviceEncoder, get, reversal_index
+from genomicdl.sequence import get
+from genomicdl.sequence_torch import DeviceEncoder, reversal_index
 from genomicdl.store import Store
 from genomicdl.targets import Target
 
