@@ -303,6 +303,7 @@ class NetworkRun:
         if len(self.index) == 0:
             raise ValueError(f"{paths.index}: the training index is empty")
         stranded = double_stranded and get(self.alphabet).has_complement
+        self.double_stranded = stranded
         self.rc_average = bool(cfg["rc_average"]) and stranded
         self.rc_augment = bool(cfg["rc_augment"]) and stranded
         self.state = RunState()
@@ -316,6 +317,7 @@ class NetworkRun:
             "window": self.window,
             "variable": self.variable,
             "alphabet": self.alphabet,
+            "double_stranded": self.double_stranded,
             "train": plain(dict(self.cfg)),
             "seed": self.seed,
             "balance": self.strategy,
