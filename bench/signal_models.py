@@ -129,7 +129,7 @@ def main() -> None:
 
 def _as_layout(p: np.ndarray, have: list[str], want: list[str]) -> np.ndarray:
     """Predictions of another bin layout summed into ``want``'s bins (same tracks)."""
-    from genomicdl.profile_losses import layout
+    from genomicdl.signal_layout import layout
 
     (tracks, b1), (_, b2) = layout(have), layout(want)
     return p.reshape(len(p), len(tracks), b2, b1 // b2).sum(-1).reshape(len(p), -1)

@@ -49,6 +49,7 @@ TASKS = 919
 SETTINGS = {"ref_mismatch": "fail", "bad_records": "fail", "max_allele_length": 50, "chunk_size": 1024}
 
 
+
 def deepsea(window: int, tasks: int = TASKS) -> tuple[object, str]:
     """The DeepSEA network at the paper's sizes: the registry's when it has one, else
     the same layers built here (convolutions padded to their input length, pooling
@@ -57,11 +58,14 @@ def deepsea(window: int, tasks: int = TASKS) -> tuple[object, str]:
     from torch import nn
 
     from genomicdl.models import CATALOG, build_network
+    from genomicdl.targets import Target
 
     torch.manual_seed(0)
     if "deepsea" in CATALOG:
         params = {"filters": [320, 480, 960], "hidden": 925, "batch_norm": False}
-        return build_network("deepsea", tasks, window, params).eval(), "genomicdl.models deepsea at the paper's sizes"
+        target = Target("binary", tuple(f"t{i}" for i in range(tasks)))
+        net = build_network("deepsea", target=target, window=window, alphabet="dna", variable=False, params=params)
+        return net.eval(), "genomicdl.models deepsea at the paper's sizes"
     layers: list[nn.Module] = []
     for i, (c_in, c_out) in enumerate([(4, 320), (320, 480), (480, 960)]):
         layers += [nn.ConstantPad1d((3, 4), 0.0), nn.Conv1d(c_in, c_out, 8), nn.ReLU()]

@@ -14,6 +14,7 @@ import numpy as np
 from genomicdl import models as registry
 from genomicdl.checkpoints import versions
 from genomicdl.files import write_json_atomic
+from genomicdl.models import serial
 from genomicdl.rebalance import load_index
 from genomicdl.seeds import stable_seed
 from genomicdl.store import Store
@@ -90,7 +91,7 @@ def train_baseline(
             "tasks": st.tasks, "window": st.window, "alphabet": st.alphabet, "double_stranded": double_stranded,
             "seed": seed, "balance": strategy, "parameters": n_params, "versions": versions(),
         }  # fmt: skip
-    registry.save_baseline(estimator, out_model, meta)
+    serial.save_baseline(estimator, out_model, meta)
     stats = {
         "model": model,
         "kind": meta["target"]["kind"],
@@ -107,7 +108,7 @@ def train_baseline(
 
 def load_baseline(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """A fitted baseline and its description, from its model file (no code is run)."""
-    return registry.load_baseline(path)
+    return serial.load_baseline(path)
 
 
 def predict_baseline(model: Any, store: Store, rows: np.ndarray) -> np.ndarray:

@@ -46,7 +46,8 @@ from genomicdl.models import build_network
 from genomicdl.rebalance import load_index
 from genomicdl.scores import prediction_loss, validation_score
 from genomicdl.seeds import stable_seed
-from genomicdl.sequence import DeviceEncoder, get, reversal_index
+from genomicdl.sequence import get
+from genomicdl.sequence_torch import DeviceEncoder, reversal_index
 from genomicdl.store import Store
 from genomicdl.targets import Target
 
@@ -302,6 +303,7 @@ class NetworkRun:
         if len(self.index) == 0:
             raise ValueError(f"{paths.index}: the training index is empty")
         stranded = double_stranded and get(self.alphabet).has_complement
+        self.double_stranded = stranded
         self.rc_average = bool(cfg["rc_average"]) and stranded
         self.rc_augment = bool(cfg["rc_augment"]) and stranded
         self.state = RunState()
@@ -315,6 +317,7 @@ class NetworkRun:
             "window": self.window,
             "variable": self.variable,
             "alphabet": self.alphabet,
+            "double_stranded": self.double_stranded,
             "train": plain(dict(self.cfg)),
             "seed": self.seed,
             "balance": self.strategy,

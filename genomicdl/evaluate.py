@@ -105,8 +105,8 @@ def scored(target: Target, y: np.ndarray, p: np.ndarray, *, signal: bool, nv: in
     if not signal:
         y, p = _scale(target, y, p)
         return list(target.tasks), y, p, []
-    from genomicdl.profile_losses import layout
     from genomicdl.signal_eval import log_totals, profile_scores
+    from genomicdl.signal_layout import layout
 
     tracks, _ = layout(target.tasks)
     r, jsd = profile_scores(y[nv:], p[nv:], target.tasks)

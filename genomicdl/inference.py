@@ -13,7 +13,7 @@ import torch
 from genomicdl.checkpoints import MODEL_FORMAT, load_torch
 from genomicdl.losses import outputs_to_predictions
 from genomicdl.models import build_network
-from genomicdl.sequence import DeviceEncoder, reversal_index
+from genomicdl.sequence_torch import DeviceEncoder, reversal_index
 from genomicdl.store import Store
 from genomicdl.targets import Target
 
@@ -64,8 +64,8 @@ def forward(
 
 
 def rc_label_columns(target: Target, device: torch.device) -> torch.Tensor | None:
-    """Signal targets: label columns under reverse complement (genomicdl.profile_losses)."""
-    from genomicdl.profile_losses import rc_columns
+    """Signal targets: label columns under reverse complement (genomicdl.signal_layout)."""
+    from genomicdl.signal_layout import rc_columns
 
     cols = rc_columns(target.tasks) if target.kind == "regression" else None
     return None if cols is None else torch.from_numpy(cols).to(device)

@@ -4,15 +4,17 @@ binary / multilabel  BCE with per-output positive weights, or focal
 multiclass           cross-entropy with per-class weights, or focal
 per_position         token cross-entropy over unmasked positions (label -1 = masked)
 regression           MSE (optionally on log1p values) or Poisson NLL; NaN labels masked;
-                     multinomial: BPNet profile + count loss (genomicdl.profile_losses)
+                     multinomial: BPNet profile + count loss (genomicdl.signal_layout)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from genomicdl.profile_losses import bpnet_loss
+from genomicdl.signal_layout import layout
 from genomicdl.targets import Target
 
 
@@ -95,3 +97,23 @@ def outputs_to_predictions(out: torch.Tensor, target: Target) -> torch.Tensor:
     if target.loss == "log1p_mse":
         return torch.expm1(out).clamp_min(0)
     return out
+
+
+def bpnet_loss(out, y, tasks: Sequence[str], count_weight: float | None = None):
+    """Multinomial NLL of the profile + weighted MSE of log total counts (see module doc).
+
+    ``out``, ``y``: (n, tracks * bins). A window-track with any NaN label is left out.
+    """
+    tracks, bins = layout(tasks)
+    o = out.reshape(len(out), len(tracks), bins)
+    t = y.reshape(len(y), len(tracks), bins)
+    keep = ~torch.isnan(t).any(-1)  # (n, tracks)
+    if not bool(keep.any()):
+        return out.sum() * 0
+    o, t = o[keep], t[keep].clamp_min(0)  # (m, bins)
+    lse = torch.logsumexp(o, dim=-1)
+    total = t.sum(-1)
+    profile = -(t * (o - lse[:, None])).sum(-1).mean() / bins
+    counts = ((lse - torch.log1p(total)) ** 2).mean()
+    weight = count_weight if count_weight is not None else float(total.mean().detach()) / 2
+    return profile + max(weight, 1.0) / bins * counts

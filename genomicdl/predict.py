@@ -26,8 +26,8 @@ from genomicdl.files import atomic_output, write_json_atomic
 from genomicdl.genome import Genome
 from genomicdl.inference import load_network, rc_label_columns, resolve_device
 from genomicdl.losses import outputs_to_predictions
-from genomicdl.profile_losses import layout
-from genomicdl.sequence import DeviceEncoder
+from genomicdl.sequence_torch import DeviceEncoder
+from genomicdl.signal_layout import layout
 from genomicdl.targets import Target
 
 CHUNK = 2048

@@ -7,7 +7,7 @@ centred output of ``signal.output_length`` bp (e.g. 2,114 -> 1,000 as in ChromBP
 the output is cut into bins of ``signal.bin_size`` bp (sum or mean per bin; 1 = per base,
 the output length = one total per track). Labels are regression labels of shape
 (n, tracks * bins), track-major, float32, with the layout in the store attribute
-``signal`` and in the task names (genomicdl.profile_losses). Training windows may get
+``signal`` and in the task names (genomicdl.signal_layout). Training windows may get
 ``jitter_copies`` extra rows shifted by up to ``jitter`` bp (seeded); reverse-complement
 augmentation happens in the engine, which flips the bins and swaps stranded pairs.
 
@@ -30,9 +30,9 @@ from genomicdl.errors import ConfigError, GenomicdlError
 from genomicdl.files import write_json_atomic, write_text_atomic
 from genomicdl.genome import ChromNames, Genome, IntervalStats, read_intervals
 from genomicdl.preprocess import CHUNK, _bed_tempdir, _leakage_verdict, _read_blacklist, _tiles, window_stats
-from genomicdl.profile_losses import profile_tasks
 from genomicdl.seeds import stable_seed
 from genomicdl.signal import SignalReader, bin_values
+from genomicdl.signal_layout import profile_tasks
 from genomicdl.store import KIND_CODE, StoreWriter
 from genomicdl.summary import DatasetReport
 from genomicdl.targets import Target

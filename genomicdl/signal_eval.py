@@ -2,7 +2,7 @@
 (bootstrap CIs), per-window profile Pearson and Jensen-Shannon divergence, and paired
 bootstrap differences between two models on the same windows.
 
-Predictions and labels are (n, tracks * bins), track-major (genomicdl.profile_losses).
+Predictions and labels are (n, tracks * bins), track-major (genomicdl.signal_layout).
 The common currency of binned, profile and baseline models is the window's total per
 track: log1p of the sum over its bins.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
-from genomicdl.profile_losses import layout
+from genomicdl.signal_layout import layout
 
 
 def by_track(a: np.ndarray, tasks: Sequence[str]) -> np.ndarray:

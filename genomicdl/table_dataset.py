@@ -223,8 +223,14 @@ class TableDataset:
             raise InputError(self.files[role], f"record {rec.id!r}: {err}", rec.line) from None
 
     def labels(self, rec: Record, role: str, n: int) -> Any:
-        return self.parser.parse(rec.labels, self.files[role], rec.line, length=n, mask=rec.mask,
-                                 position_separator=self.settings(role)["position_separator"])  # fmt: skip
+        """The record's labels, kind-shaped; a bad one is an error naming file, line and record."""
+        try:
+            return self.parser.parse(rec.labels, self.files[role], rec.line, length=n, mask=rec.mask,
+                                     position_separator=self.settings(role)["position_separator"])  # fmt: skip
+        except InputError as err:
+            if err.problem.startswith("record "):
+                raise
+            raise InputError(err.path, f"record {rec.id!r}: {err.problem}", err.line) from None
 
     def first_pass(self) -> FirstPass:
         fp = FirstPass()

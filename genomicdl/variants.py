@@ -38,7 +38,7 @@ from genomicdl.errors import InputError
 from genomicdl.files import atomic_output
 from genomicdl.genome import ChromNames, Genome, to_codes
 from genomicdl.numtext import format_rows
-from genomicdl.sequence import DeviceEncoder
+from genomicdl.sequence_torch import DeviceEncoder
 from genomicdl.vcf import Allele, VcfReader, allele_kind, drop_info
 
 log = logging.getLogger(__name__)

@@ -39,6 +39,7 @@ PROVIDERS = {
     "torch": {"pytorch", "torch"},
     "matplotlib": {"matplotlib", "matplotlib-base"},
     "isal": {"python-isal"},
+    "Bio": {"biopython"},
 }
 # conda package -> its pip distribution in requirements/constraints.txt
 PIP_NAMES = {"pytorch": "torch", "matplotlib-base": "matplotlib", "python-isal": "isal"}
@@ -46,7 +47,10 @@ PIP_NAMES = {"pytorch": "torch", "matplotlib-base": "matplotlib", "python-isal":
 NOT_ON_PIP = {"python", "pip", "bedtools"}
 # env file -> {import name: why its function-level import never runs in the env's rules}
 LAZY_ELSEWHERE = {
-    "report.yaml": {"torch": "genomicdl.evaluate imports it in predict_rows, which benchmark and plots never call"},
+    "report.yaml": {
+        "torch": "genomicdl.evaluate imports it in predict_rows, which benchmark and plots never call",
+        "Bio": "genomicdl.models.protein_features imports it to build BLOSUM networks, which plots never do",
+    },
 }
 REGISTRY_TARGET = re.compile(rf"^({PACKAGE}(?:\.\w+)+):\w+$")
 

@@ -35,10 +35,18 @@ from genomicdl.motifs import (
 )
 from genomicdl.preprocess import build_genome_dataset
 from genomicdl.rebalance import rebalance
-from genomicdl.store import reverse_complement
+from genomicdl.sequence import reverse_complement
 from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
+from genomicdl.targets import Target
 
 PLANTED = ("REB1", "CBF1", "ABF1")
+
+
+def dna_network(n_tasks: int, window: int, params: dict) -> torch.nn.Module:
+    """A DeepBind-style network for ``n_tasks`` binary tasks on DNA windows of ``window`` bp."""
+    target = Target("binary", tuple(f"t{i}" for i in range(n_tasks)))
+    return build_network("deepbind", target=target, window=window, alphabet="dna", variable=False, params=params)
+
 
 
 def random_codes(n: int, length: int, seed: int = 0) -> np.ndarray:
@@ -55,7 +63,7 @@ def fungi() -> Reference:
 
 def test_ism_is_every_single_base_substitution() -> None:
     torch.manual_seed(0)
-    model = build_network("deepbind", 2, 12, {"filters": 3, "filter_width": 5}).eval()
+    model = dna_network(2, 12, {"filters": 3, "filter_width": 5}).eval()
     codes = random_codes(2, 12)
     codes[1, 4] = 4  # an N: not mutated
     tasks = np.array([0, 1])
@@ -75,7 +83,7 @@ def test_ism_is_every_single_base_substitution() -> None:
 
 def test_strand_averaged_attributions_follow_the_strand() -> None:
     torch.manual_seed(1)
-    fn = explained(build_network("deepbind", 1, 30, {"filters": 4, "filter_width": 6}), rc_average=True)
+    fn = explained(dna_network(1, 30, {"filters": 4, "filter_width": 6}), rc_average=True)
     codes = random_codes(2, 30, seed=2)
     tasks = np.zeros(2, dtype=np.int64)
     forward = ism_contributions(ism(fn, codes, tasks), codes)
@@ -126,7 +134,7 @@ def test_seqlets_cluster_into_the_planted_motif() -> None:
 
 
 def test_first_layer_filters_become_motifs() -> None:
-    model = build_network("deepbind", 1, 50, {"filters": 2, "filter_width": 6}).eval()
+    model = dna_network(1, 50, {"filters": 2, "filter_width": 6}).eval()
     conv, norm = first_convolution(model)
     assert conv is model.conv and norm is model.norm
     weight = torch.full((2, 4, 6), -1.0)

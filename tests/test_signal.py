@@ -13,8 +13,8 @@ from genomicdl import config as gconfig
 from genomicdl.errors import ConfigError, InputError
 from genomicdl.genome import ChromNames, prepare_genome
 from genomicdl.preprocess import build_dataset
-from genomicdl.profile_losses import layout, rc_columns
 from genomicdl.signal import BigWigTrack, SignalReader, bin_values
+from genomicdl.signal_layout import layout, rc_columns
 from genomicdl.store import SPLIT_CODE, Store
 from genomicdl.synthetic import write_genome
 

@@ -31,7 +31,8 @@ from genomicdl.inference import load_network, predict
 from genomicdl.loader import StoreStream, epoch_batches, shard_batches
 from genomicdl.metrics import auprc, auroc
 from genomicdl.rebalance import rebalance
-from genomicdl.sequence import DeviceEncoder, one_hot, reverse_complement
+from genomicdl.sequence import one_hot, reverse_complement
+from genomicdl.sequence_torch import DeviceEncoder
 from genomicdl.store import Store
 from genomicdl.targets import Target
 

@@ -20,7 +20,8 @@ from genomicdl.checkpoints import MODEL_FORMAT, save_torch
 from genomicdl.errors import InputError
 from genomicdl.genome import Genome, prepare_genome, to_codes
 from genomicdl.models import build_baseline, build_network
-from genomicdl.store import reverse_complement
+from genomicdl.sequence import reverse_complement
+from genomicdl.targets import Target
 from genomicdl.variants import NetworkScorer, allele_window, load_scorer, score_variants
 
 WINDOW = 60
@@ -35,6 +36,12 @@ HEADER = (
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="genotype">\n'
     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\n"
 )
+
+
+def binary_target(n_tasks: int) -> Target:
+    """``n_tasks`` binary tasks named t0, t1, ..."""
+    return Target("binary", tuple(f"t{i}" for i in range(n_tasks)))
+
 
 
 def strip_motif(seq: bytearray, motif: bytes = b"CACGTG") -> None:
@@ -66,7 +73,8 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     TTACCC (task Reb), saved as the training engine saves models."""
     path = tmp_path_factory.mktemp("model") / "model.pt"
     params = {"filters": 2, "filter_width": 6}
-    net = build_network("deepbind", 2, WINDOW, params)
+    target = binary_target(2)
+    net = build_network("deepbind", target=target, window=WINDOW, alphabet="dna", variable=False, params=params)
     weight = torch.full((2, 4, 6), -1.0)
     for f, motif in enumerate(("CACGTG", "TTACCC")):
         for i, base in enumerate(motif):
@@ -311,7 +319,7 @@ def test_chunking_does_not_change_the_output(genome: Path, model: Path, tmp_path
 
 
 def test_classical_baselines_score_variants(genome: Path, tmp_path: Path) -> None:
-    from genomicdl.models import save_baseline
+    from genomicdl.models.serial import save_baseline
     from genomicdl.targets import Target
 
     rng = np.random.default_rng(0)

@@ -1,7 +1,7 @@
 """The model registry: names -> architectures (PyTorch) and baselines (scikit-learn).
 
-Use :func:`build_network` or :func:`build_baseline`; :func:`save_baseline` and
-:func:`load_baseline` keep fitted baselines in pickle-free files.
+Use :func:`build_network` or :func:`build_baseline`; :mod:`genomicdl.models.serial`
+keeps fitted baselines in pickle-free files.
 :mod:`genomicdl.models.catalog` lists the names and the target kinds each model
 predicts without importing PyTorch.
 """
@@ -12,7 +12,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from genomicdl.models.catalog import BASELINES, CATALOG, NETWORKS, family, supports
-from genomicdl.models.serial import load_baseline, save_baseline
 
 if TYPE_CHECKING:
     from genomicdl.targets import Target
@@ -24,9 +23,7 @@ __all__ = [
     "build_baseline",
     "build_network",
     "family",
-    "load_baseline",
     "model_class",
-    "save_baseline",
     "supports",
 ]
 

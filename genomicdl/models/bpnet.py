@@ -4,7 +4,7 @@ Avsec Z, Weilert M, Shrikumar A, et al. Base-resolution models of transcription-
 binding reveal soft motif syntax. Nat Genet 53, 354-366 (2021).
 
 Both read the layout of a signal target from its task names (tracks x bins, track-major;
-genomicdl.profile_losses) and predict the centred ``output_length`` bases of the input
+genomicdl.signal_layout) and predict the centred ``output_length`` bases of the input
 window (null: the whole window), as log expected counts per bin: train them with
 ``loss: poisson`` (binned) or ``loss: multinomial`` (BPNet's profile + count loss).
 """
@@ -18,7 +18,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from genomicdl.models.layers import Network
-from genomicdl.profile_losses import layout
+from genomicdl.signal_layout import layout
 
 
 def _geometry(tasks: Sequence[str], outputs: int, window: int, output_length: int | None) -> tuple[int, int, int]:

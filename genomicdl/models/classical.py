@@ -97,8 +97,10 @@ class ClassicalBaseline:
         return self
 
     def _fitted(self, est: Any) -> Any:
-        """The fitted estimator as predictions will use it (e.g. its trees as arrays)."""
-        return est
+        """The fitted estimator as predictions will use it: rebuilt from the arrays a saved
+        model keeps (contiguous copies), so that a reloaded model predicts bit for bit the
+        same; subclasses may hold it otherwise (e.g. its trees as arrays)."""
+        return self._estimator_from(self._estimator_arrays(est))
 
     # -- predicting
     def predict(self, x: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from genomicdl.targets import Target
 
 def linear_arrays(est: Any) -> dict[str, np.ndarray]:
     """The fitted parameters of a LogisticRegression or Ridge."""
-    arrays = {"coef": np.asarray(est.coef_), "intercept": np.atleast_1d(np.asarray(est.intercept_))}
+    arrays = {"coef": np.ascontiguousarray(est.coef_), "intercept": np.ascontiguousarray(np.atleast_1d(est.intercept_))}
     if hasattr(est, "classes_"):
         arrays["classes"] = np.asarray(est.classes_, np.int64)
     return arrays

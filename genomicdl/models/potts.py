@@ -1,4 +1,5 @@
-"""Pairwise (Potts) model fitted by weighted pseudo-likelihood with L2 (EVmutation / plmc).
+"""Pairwise (Potts) model fitted by weighted pseudo-likelihood with L2, as in EVmutation
+(Hopf et al. 2017) and plmc.
 
 P(x) ~ exp(sum_i h_i(x_i) + sum_{i<j} J_ij(x_i, x_j)) over 21 states. The couplings are
 kept symmetric (J = (W + W^T) / 2, zero self-blocks). The conditional logits of every

@@ -1,4 +1,5 @@
-"""Site-independent model: weighted per-column amino-acid frequencies with pseudo-counts.
+"""Site-independent model (the independent baseline of Hopf et al. 2017, EVmutation):
+weighted per-column amino-acid frequencies with pseudo-counts.
 
 Effect of a mutant = sum over its substitutions of log f_i(mutant) - log f_i(wild type).
 Fitted in closed form (no optimiser); gaps are a state of their own (21 states).

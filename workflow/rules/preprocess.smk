@@ -15,7 +15,7 @@ rule prepare_genome:
         "benchmarks/prepare_genome/{dataset}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: 4  # BGZF recompression of a plain gzip genome; the other inputs need one
+    threads: 2  # BGZF recompression of a plain gzip genome; the other inputs need one
     resources:
         mem_mb=1000,
         runtime=lambda w, input: int(max(10, input.size_mb / 20)),

@@ -1,4 +1,5 @@
-"""The layout of signal targets and the losses of profile models.
+"""The layout of signal targets, and the BPNet loss's maths (the loss itself, in PyTorch,
+is :func:`genomicdl.losses.bpnet_loss`).
 
 A signal dataset stores its labels as regression labels of shape (n, tracks * bins),
 track-major: column ``t * bins + b`` is bin ``b`` of track ``t``. Task names say it:
@@ -76,25 +77,3 @@ def rc_columns(tasks: Sequence[str]) -> np.ndarray | None:
         return None
     cols = np.arange(len(tracks) * bins).reshape(len(tracks), bins)
     return cols[partner][:, ::-1].reshape(-1).copy()
-
-
-def bpnet_loss(out, y, tasks: Sequence[str], count_weight: float | None = None):
-    """Multinomial NLL of the profile + weighted MSE of log total counts (see module doc).
-
-    ``out``, ``y``: (n, tracks * bins). A window-track with any NaN label is left out.
-    """
-    import torch
-
-    tracks, bins = layout(tasks)
-    o = out.reshape(len(out), len(tracks), bins)
-    t = y.reshape(len(y), len(tracks), bins)
-    keep = ~torch.isnan(t).any(-1)  # (n, tracks)
-    if not bool(keep.any()):
-        return out.sum() * 0
-    o, t = o[keep], t[keep].clamp_min(0)  # (m, bins)
-    lse = torch.logsumexp(o, dim=-1)
-    total = t.sum(-1)
-    profile = -(t * (o - lse[:, None])).sum(-1).mean() / bins
-    counts = ((lse - torch.log1p(total)) ** 2).mean()
-    weight = count_weight if count_weight is not None else float(total.mean().detach()) / 2
-    return profile + max(weight, 1.0) / bins * counts
