@@ -214,6 +214,43 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values([*CONFIG, "task"], kind="stable").reset_index(drop=True)
 
 
+def cross_validated(summary: pd.DataFrame, folds: Mapping[str, str]) -> pd.DataFrame:
+    """The summary with one more row per cross-validated dataset and configuration (the
+    fold datasets ``folds`` maps to their base name): the mean over folds of each fold's
+    task-averaged test score (and validation score), its 95% CI across folds (the fold's
+    own CI when only one ran), and the configuration selected on the folds' mean
+    validation score. Configurations missing a fold are left out, so every row averages
+    the same folds."""
+    agg = summary[(summary["task"] == ALL_TASKS) & summary["dataset"].isin(list(folds))]
+    if agg.empty:
+        return summary
+    agg = agg.assign(base=agg["dataset"].map(folds))
+    rows: list[dict[str, Any]] = []
+    for (base, model, balance), group in agg.groupby(["base", "model", "balance"], sort=True):
+        ran = sorted(agg.loc[agg["base"] == base, "dataset"].unique())
+        if sorted(group["dataset"]) != ran:
+            continue
+        row = {"dataset": base, "model": model, "balance": balance, "task": ALL_TASKS} | _kind_of(group)
+        row |= {"folds": len(ran), "fold_datasets": ",".join(ran), "seeds": int(group["seeds"].min())}
+        row |= {"tasks": int(group["tasks"].min()), "low_positives": False}
+        row["valid_mean"] = float(group["valid_mean"].mean())
+        for metric in METRICS:
+            mean, sd, lo, hi = _mean_ci(group[f"{metric}_mean"].to_numpy(dtype=float))
+            if len(group) == 1:
+                lo, hi = float(group[f"{metric}_ci_lo"].iloc[0]), float(group[f"{metric}_ci_hi"].iloc[0])
+            row |= {f"{metric}_mean": mean, f"{metric}_sd": sd, f"{metric}_ci_lo": lo, f"{metric}_ci_hi": hi}
+        rows.append(row)
+    if not rows:
+        return summary
+    extra = pd.DataFrame(rows)
+    extra["selected"] = False
+    for dataset, (model, balance) in select(extra).items():
+        pick = (extra["dataset"] == dataset) & (extra["model"] == model) & (extra["balance"] == balance)
+        extra.loc[pick, "selected"] = True
+    out = pd.concat([summary, extra], ignore_index=True)
+    return out.sort_values([*CONFIG, "task"], kind="stable").reset_index(drop=True)
+
+
 def _kind_of(group: pd.DataFrame) -> dict[str, str]:
     return {"kind": str(group["kind"].iloc[0]), "metric": str(group["metric"].iloc[0])}
 
@@ -526,6 +563,13 @@ def markdown(summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.Dat
     for dataset, group in agg.groupby("dataset", sort=True):
         kind, metric = str(group["kind"].iloc[0]), str(group["metric"].iloc[0])
         lines += [f"## {dataset}", "", f"Target kind {kind}; primary metric {metric}.", ""]
+        if "folds" in group and group["folds"].notna().any():
+            n, folds = int(group["folds"].max()), group["fold_datasets"].dropna().iloc[0].replace(",", ", ")
+            lines += [
+                f"Cross-validated: each figure is the mean over {n} folds ({folds}); the 95% interval is",
+                "across folds, the selection on the folds' mean validation score.",
+                "",
+            ]
         chosen = group[group["selected"]]
         if chosen.empty:
             lines += ["No configuration has a validation score: none selected.", ""]
@@ -557,16 +601,19 @@ def run_summary(
     arrays_files: Sequence[str | Path],
     published: Mapping[str, Sequence[Mapping[str, Any]]],
     n_boot: int,
+    folds: Mapping[str, str] | None = None,
     out_summary: str | Path,
     out_comparisons: str | Path,
     out_published: str | Path,
     out_markdown: str | Path,
 ) -> pd.DataFrame:
-    """The summarize stage: statistics, selection, comparisons, published figures, Markdown."""
+    """The summarize stage: statistics, selection, comparisons, published figures, Markdown.
+    ``folds`` maps each cross-validation fold's dataset to its base name (rows over folds)."""
     table = pd.read_csv(table_path, sep="\t", dtype={"seed": str, "task": str})
     long = pd.read_csv(metrics_path, sep="\t", dtype={"seed": str, "task": str})
     predictions = Predictions({tuple(map(str, run)): path for run, path in zip(runs, arrays_files)})
     summary = fill_single_seed_intervals(summarize(table), table, predictions, n_boot)
+    summary = cross_validated(summary, folds or {})
     comparisons = paired_comparisons(table, summary, predictions, n_boot=n_boot)
     pub = published_table(summary, published, long)
     write_table(summary, out_summary)

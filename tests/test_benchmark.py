@@ -19,6 +19,7 @@ from genomicdl.benchmark import (
     Predictions,
     benchmark_table,
     collect,
+    cross_validated,
     fill_single_seed_intervals,
     markdown,
     paired_comparisons,
@@ -174,6 +175,36 @@ def test_summary_over_seeds_and_tasks_leaves_out_low_positive_tasks() -> None:
     table = pd.DataFrame(rows)
     text = markdown(summary, paired_comparisons(table, summary, Predictions({})), published_table(summary, {}))
     assert "## d" in text and "Left out of the means (too few test positives): C." in text
+
+
+def test_folds_are_averaged_with_an_interval_across_folds_and_selected_on_validation() -> None:
+    """Three folds of "loc": the row over folds is the mean of the folds' scores with a
+    Student-t interval across them; selection reads validation only; a configuration
+    that missed a fold gets no row over folds."""
+    rows = []
+    tests = {"deep": [0.70, 0.74, 0.72], "simple": [0.80, 0.81, 0.79]}  # simple is better on test ...
+    valids = {"deep": [0.75, 0.76, 0.77], "simple": [0.60, 0.61, 0.62]}  # ... deep on validation
+    for model in tests:
+        for k in range(3):
+            fold = bench_rows(model, 1, {"A": (tests[model][k], 0.5)}, valid=valids[model][k])
+            rows += [r | {"dataset": f"loc_fold{k}"} for r in fold]
+    rows += [r | {"dataset": "loc_fold0"} for r in bench_rows("partial", 1, {"A": (0.99, 0.5)}, valid=0.99)]
+    folds = {f"loc_fold{k}": "loc" for k in range(3)}
+    summary = cross_validated(summarize(pd.DataFrame(rows)), folds)
+    over = summary[summary["dataset"] == "loc"].set_index("model")
+    assert set(over.index) == {"deep", "simple"}  # "partial" ran one fold of three
+    deep = np.array(tests["deep"])
+    half = stats.t.ppf(0.975, 2) * deep.std(ddof=1) / math.sqrt(3)
+    assert over.loc["deep", "score_mean"] == pytest.approx(deep.mean())
+    assert over.loc["deep", "score_ci_lo"] == pytest.approx(deep.mean() - half)
+    assert over.loc["deep", "score_ci_hi"] == pytest.approx(deep.mean() + half)
+    assert over.loc["deep", "folds"] == 3 and over.loc["deep", "valid_mean"] == pytest.approx(0.76)
+    assert over.loc["deep", "selected"] and not over.loc["simple", "selected"]
+    published = {"loc": [{"metric": "auroc", "value": 0.9, "source": "paper"}]}
+    pub = published_table(summary, published)
+    assert pub.iloc[0]["our_model"] == "deep" and pub.iloc[0]["ours"] == pytest.approx(deep.mean())
+    text = markdown(summary, paired_comparisons(pd.DataFrame(rows), summary, Predictions({})), pub)
+    assert "## loc\n" in text and "mean over 3 folds (loc_fold0, loc_fold1, loc_fold2)" in text
 
 
 def test_one_seed_takes_bootstrap_intervals(labels: np.ndarray, tmp_path: Path) -> None:

@@ -84,7 +84,15 @@ rule summarize:
         runtime=30,
     params:
         runs=list(runs()),
-        published={name: ds["published"] for name, ds in DATASETS.items()},
+        published={
+            plan.fold_of(name, config)[0]: ds["published"]
+            for name, ds in DATASETS.items()
+        },
+        folds={
+            name: plan.fold_of(name, config)[0]
+            for name in DATASETS
+            if plan.fold_of(name, config)[1] is not None
+        },
         bootstrap=max(100, config["evaluate"]["bootstrap"]),
     script:
         "../../scripts/summarize.py"
