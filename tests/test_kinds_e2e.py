@@ -82,7 +82,11 @@ def test_protein_lengths_are_kept(kinds_run: Path) -> None:
             "id,len,input,expected\n1,5,MKVLA,CCH\n",
             "line 2: record '1': per-position labels have length 3",
         ),
-        ("utr", "sequence\tjurkat\tbeas2b\nACGTACGT\t0.5\thigh\n", "line 2: record '1': value 'beas2b' must be a number"),
+        (
+            "utr",
+            "sequence\tjurkat\tbeas2b\nACGTACGT\t0.5\thigh\n",
+            "line 2: record '1': value 'beas2b' must be a number",
+        ),
     ],
 )
 def test_bad_inputs_of_the_kinds_fail_before_training(tmp_path: Path, dataset: str, text: str, message: str) -> None:
