@@ -1,5 +1,4 @@
-"""Integrity where data is used: downloaded inputs re-verified before a stage reads them,
-and FASTA headers checked (unique, UTF-8) with bounded memory.
+"""Integrity where data is used: downloaded inputs re-verified before a stage reads them.
 
 At download, a sidecar ``<file>.integrity.json`` records the file's size, mtime and
 SHA-256. ``verify_input`` compares size + mtime (cheap); only when they differ is the file
@@ -10,7 +9,6 @@ both files.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
@@ -19,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from genomicdl.errors import InputError
-from genomicdl.files import MAX_LINE, is_gzip, printable_prefix, sha256sum, write_json_atomic
+from genomicdl.files import sha256sum, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -105,61 +103,3 @@ def verify_inputs(paths: Iterator[str | Path] | list[str | Path]) -> None:
 
 # ---------------------------------------------------------------- FASTA headers
 
-
-def iter_fasta_headers(path: str | Path, *, limit: int = MAX_LINE, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
-    """(line number, header without '>') of each FASTA record, plain or gzip; the file is
-    scanned in blocks (sequence lines are never split into Python lines) and a header is
-    held only up to ``limit`` bytes."""
-    opener = gzip.open if is_gzip(path) else open
-    line, header, header_line, at_start = 1, None, 0, True
-    with opener(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(block), b""):
-            pos, n = 0, len(chunk)
-            while pos < n:
-                if header is not None:
-                    nl = chunk.find(b"\n", pos)
-                    header += chunk[pos : n if nl < 0 else nl]
-                    if len(header) > limit:
-                        raise InputError(path, f"FASTA header longer than {limit:,} bytes", header_line)
-                    if nl < 0:
-                        break
-                    yield header_line, header.rstrip(b"\r")
-                    header, line, pos, at_start = None, line + 1, nl + 1, True
-                elif at_start and chunk[pos : pos + 1] == b">":
-                    header, header_line, pos = b"", line, pos + 1
-                else:
-                    nxt = chunk.find(b"\n>", pos)
-                    stop = n if nxt < 0 else nxt + 1
-                    line += chunk.count(b"\n", pos, stop)
-                    at_start = nxt >= 0 or chunk.endswith(b"\n")
-                    pos = stop
-    if header is not None:
-        yield header_line, header.rstrip(b"\r")
-
-
-def check_fasta_names(path: str | Path) -> list[str]:
-    """The record names of a FASTA in order; an InputError naming the line for a name that
-    is not UTF-8 and naming both lines for a name that appears twice."""
-    seen: dict[str, int] = {}
-    for line, header in iter_fasta_headers(path):
-        raw = header.split(maxsplit=1)[0] if header.strip() else b""
-        if not raw:
-            raise InputError(path, "FASTA header without a name", line)
-        try:
-            name = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            bad = raw[err.start : err.start + 1].hex()
-            raise InputError(
-                path,
-                f"chromosome name {printable_prefix(raw)} has a byte that is not UTF-8 (0x{bad}); "
-                "rename the record in the FASTA header",
-                line,
-            ) from None
-        if name in seen:
-            raise InputError(
-                path,
-                f"chromosome name {name!r} appears twice: lines {seen[name]} and {line} (names must be unique)",
-                line,
-            )
-        seen[name] = line
-    return list(seen)

@@ -37,7 +37,7 @@ from genomicdl.files import (
     printable_prefix,
     remove_stale_temporaries,
 )
-from genomicdl.integrity import check_fasta_names, iter_fasta_headers, record_integrity, sidecar_path, verify_input
+from genomicdl.integrity import record_integrity, sidecar_path, verify_input
 from genomicdl.rebalance import rebalance
 from genomicdl.store import StoreWriter
 from genomicdl.tables import field_limit, iter_records
@@ -266,35 +266,6 @@ def test_a_table_pointed_at_another_file_quotes_a_short_printable_prefix_only(tm
     message = str(caught.value)
     assert message.endswith("the header starts 'root:x:0:0:root:/root:/bin/bash?secret-s...'")
     assert "daemon" not in message and "\x1b" not in message and len(message) < len(str(passwd)) + 140
-
-
-# ---------------------------------------------------------------- FASTA headers
-
-
-def test_fasta_headers_are_found_across_block_boundaries(tmp_path: Path) -> None:
-    text = ">chr1 first\nACGT\nAC\n>chr2\n\nAAAA\n>chrM desc\r\nA\n>last\n"
-    path = tmp_path / "g.fa"
-    path.write_text(text)
-    expected = [(i + 1, line[1:].rstrip("\r").encode()) for i, line in enumerate(text.split("\n")) if line[:1] == ">"]
-    for block in (1, 2, 3, 5, 7, 64):
-        assert list(iter_fasta_headers(path, block=block)) == expected, block
-    gz = tmp_path / "g.fa.gz"
-    gz.write_bytes(gzip.compress(text.encode()))
-    assert check_fasta_names(gz) == ["chr1", "chr2", "chrM", "last"]
-
-
-def test_duplicate_chromosome_name_names_both_lines(tmp_path: Path) -> None:
-    path = tmp_path / "dup.fa"
-    path.write_text(">chr1\nACGT\n>chr2\nAC\n>chr1 again\nGG\n")
-    with pytest.raises(InputError, match=r"dup.fa, line 5: chromosome name 'chr1' appears twice: lines 1 and 5"):
-        check_fasta_names(path)
-
-
-def test_non_utf8_chromosome_name_is_one_clear_line(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.fa"
-    path.write_bytes(b">chr1\nACGT\n>chr\xe9\nAC\n")
-    with pytest.raises(InputError, match=r"latin1.fa, line 3: chromosome name .* not UTF-8 \(0xe9\)"):
-        check_fasta_names(path)
 
 
 # ---------------------------------------------------------------- stale temporaries
