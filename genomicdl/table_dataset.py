@@ -397,6 +397,63 @@ def _fit_codes(shape: Shape, codes: np.ndarray, unknown: int) -> tuple[np.ndarra
     return fitted, keep, -1 if len(keep) < len(codes) else 0
 
 
+def _skipped(tab: TableDataset, rec: Record, role: str, split: str, codes: np.ndarray | None, *,
+             homologues: set[str], drop: Mapping[str, np.ndarray], report: DatasetReport) -> bool:  # fmt: skip
+    """Whether a record stays out of the store (counted in the report where it is news)."""
+    if codes is None or not tab.shape.keep(len(codes), ""):
+        return True
+    if split != "test" and f"{role}:{rec.line}" in homologues:
+        report.drop(f"{split} proteins homologous to a test protein", 1)
+        return True
+    if len(drop[split]) and np.isin(np.uint64(stable_seed(codes.tobytes())), drop[split]):
+        report.drop(f"{split} sequences also in a held-out split", 1)
+        return True
+    return False
+
+
+def _position_labels(labels: np.ndarray, row: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Per-position labels of the kept residues, padded with -1 (masked) like the row."""
+    positions = labels[keep]
+    if len(row) > len(keep):  # fixed window: pad the labels too
+        padded = np.full(len(row), -1, np.int8)
+        lo = (len(row) - len(keep)) // 2
+        padded[lo : lo + len(keep)] = positions
+        positions = padded
+    return positions
+
+
+def _add_shuffled_negatives(buf: RowBuffer, tab: TableDataset, rec: Record, role: str, split: str,
+                            row: np.ndarray, labels: np.ndarray, per_positive: float) -> None:  # fmt: skip
+    """Dinucleotide-shuffled negatives of one positive (splits that hold positives only)."""
+    count = per_positive_count(per_positive, "table-shuffle", tab.seed, role, rec.line)
+    for k in range(count):
+        rng = np.random.default_rng(stable_seed("dinuc", tab.seed, role, rec.line, k))
+        buf.add(dinucleotide_shuffle(row, rng), np.zeros_like(labels), SPLIT_CODE[split],
+                KIND_CODE["table_shuffle"], f"{rec.id}|shuffle{k}", None)  # fmt: skip
+
+
+def _write_records(tab: TableDataset, buf: RowBuffer, *, homologues: set[str], drop: Mapping[str, np.ndarray],
+                   complete: set[str], per_positive: float, report: DatasetReport) -> Counter:  # fmt: skip
+    """Second pass: every kept record into the store; returns how many were cropped/padded."""
+    fitted: Counter = Counter()
+    per_position = tab.target().kind == "per_position"
+    for role in tab.roles:
+        for rec, split in tab.stream(role):
+            if tab.parser.skip(rec.labels):
+                continue
+            codes = tab.codes(rec, role)
+            if _skipped(tab, rec, role, split, codes, homologues=homologues, drop=drop, report=report):
+                continue
+            labels = tab.labels(rec, role, len(codes))
+            row, keep, fit = _fit_codes(tab.shape, codes, tab.alphabet.unknown)
+            fitted[{-1: "cropped", 1: "padded", 0: "as is"}[fit]] += 1
+            positions = _position_labels(labels, row, keep) if per_position else None
+            buf.add(row, labels, SPLIT_CODE[split], KIND_CODE["table"], rec.id, positions)
+            if split in complete and labels.any():
+                _add_shuffled_negatives(buf, tab, rec, role, split, row, labels, per_positive)
+    return fitted
+
+
 def build_table_dataset(
     ds: Mapping[str, Any], files: Mapping[str, str], out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
@@ -417,40 +474,10 @@ def build_table_dataset(
                            if target.kind != "per_position" else [])  # fmt: skip
     writer = StoreWriter(out_store, window=width, target=target, alphabet=tab.alphabet.name,
                          attrs={"dataset_kind": "table"}, ids=True)  # fmt: skip
-    fitted = Counter()
     try:
         buf = RowBuffer(writer, report, target, nucleotide)
-        for role in tab.roles:
-            for rec, split in tab.stream(role):
-                if tab.parser.skip(rec.labels):
-                    continue
-                codes = tab.codes(rec, role)
-                if codes is None or not tab.shape.keep(len(codes), ""):
-                    continue
-                if split != "test" and f"{role}:{rec.line}" in homologues:
-                    report.drop(f"{split} proteins homologous to a test protein", 1)
-                    continue
-                if len(drop[split]) and np.isin(np.uint64(stable_seed(codes.tobytes())), drop[split]):
-                    report.drop(f"{split} sequences also in a held-out split", 1)
-                    continue
-                labels = tab.labels(rec, role, len(codes))
-                row, keep, fit = _fit_codes(tab.shape, codes, tab.alphabet.unknown)
-                fitted[{-1: "cropped", 1: "padded", 0: "as is"}[fit]] += 1
-                positions = labels[keep] if target.kind == "per_position" else None
-                if positions is not None and len(row) > len(keep):  # fixed window: pad the labels too
-                    padded = np.full(len(row), -1, np.int8)
-                    lo = (len(row) - len(keep)) // 2
-                    padded[lo : lo + len(keep)] = positions
-                    positions = padded
-                buf.add(row, labels, SPLIT_CODE[split], KIND_CODE["table"], rec.id, positions)
-                if split in complete and labels.any():
-                    count = per_positive_count(
-                        float(ds["negatives"]["per_positive"]), "table-shuffle", tab.seed, role, rec.line
-                    )
-                    for k in range(count):
-                        rng = np.random.default_rng(stable_seed("dinuc", tab.seed, role, rec.line, k))
-                        buf.add(dinucleotide_shuffle(row, rng), np.zeros_like(labels), SPLIT_CODE[split],
-                                KIND_CODE["table_shuffle"], f"{rec.id}|shuffle{k}", None)  # fmt: skip
+        fitted = _write_records(tab, buf, homologues=homologues, drop=drop, complete=complete,
+                                per_positive=float(ds["negatives"]["per_positive"]), report=report)  # fmt: skip
         buf.flush()
         writer.close()
     except BaseException:
