@@ -91,6 +91,44 @@ def window_stats(
 Windows = Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray]]  # chrom, starts, kinds, extras
 
 
+def _window_source(
+    ds: Mapping[str, Any], files: Mapping[str, str], genome: Genome, summits: Any, names: ChromNames,
+    splitter: SplitAssigner, tmp: Path, report: DatasetReport,
+) -> tuple[Iterator, int, Any]:  # fmt: skip
+    """(window chunks, the central core a summit must fall in, overlap coverage or None)
+    of a genome dataset: tiles, or windows around peaks plus negatives; blacklist applied."""
+    window, tasks = int(ds["window"]), list(ds["targets"])
+    black_bed = None
+    if "blacklist" in files:
+        black_bed = _read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
+    black = IntervalSet.from_bed(black_bed.fn) if black_bed is not None else None
+    if ds["mode"] != "tiles":
+        windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, ds, tmp, report)
+        return windows, window // 4, None  # a summit in the central half
+    windows = _tiles(genome.sizes, names, ds["tiles"], window, black, report, not splitter.by_chrom)
+    coverage = None
+    if ds["tiles"]["label"] == "overlap":
+        coverage = _read_coverage(tasks, files, genome.sizes, names, ds["unknown_chroms"], tmp)
+        log.info("tiles labelled by overlap: at least %.0f%% of a bin covered", 100 * ds["tiles"]["min_overlap"])
+    return windows, 0, coverage  # a summit anywhere in the bin
+
+
+def _write_windows(ctx: ChunkContext, windows: Iterator, chroms: list[str], leakage: str) -> None:
+    """Every chunk of windows into the store, then the leakage verdict; the store is
+    closed whole or aborted."""
+    progress = tqdm(unit=" windows", unit_scale=True, desc="encoding", mininterval=10, file=sys.stderr)
+    try:
+        for chrom, starts, kinds, extras in windows:
+            _write_chunk(ctx, chrom, starts, kinds, extras, chroms.index(chrom))
+            progress.update(len(starts))
+        progress.close()
+        _leakage_verdict(ctx.leak, leakage, chroms)
+        ctx.writer.close()
+    except BaseException:
+        ctx.writer.abort()
+        raise
+
+
 def build_genome_dataset(
     ds: Mapping[str, Any], files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
@@ -114,21 +152,7 @@ def build_genome_dataset(
                 "chromosome names reconciled with the genome: %s",
                 ", ".join(f"{a}->{b}" for a, b in sorted(names.renamed.items())),
             )
-        black_bed = None
-        if "blacklist" in files:
-            black_bed = _read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
-        black = IntervalSet.from_bed(black_bed.fn) if black_bed is not None else None
-        coverage = None
-        if ds["mode"] == "tiles":
-            windows = _tiles(genome.sizes, names, ds["tiles"], window, black, report, not splitter.by_chrom)
-            core = 0  # a summit anywhere in the bin
-            if ds["tiles"]["label"] == "overlap":
-                coverage = _read_coverage(tasks, files, genome.sizes, names, ds["unknown_chroms"], tmp)
-                share = ds["tiles"]["min_overlap"]
-                log.info("tiles labelled by overlap: at least %.0f%% of a bin covered", 100 * share)
-        else:
-            windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, ds, tmp, report)
-            core = window // 4  # a summit in the central half
+        windows, core, coverage = _window_source(ds, files, genome, summits, names, splitter, tmp, report)
         attrs = {"dataset_kind": "genome", "mode": ds["mode"], "split": splitter.describe()}
         writer = StoreWriter(
             out_store, window=window, target=Target("binary", tuple(tasks)), chroms=chroms, alphabet="dna", attrs=attrs
@@ -139,17 +163,7 @@ def build_genome_dataset(
             min_covered=ds["tiles"]["min_overlap"] * window,
         )  # fmt: skip
         leak = ctx.leak
-        progress = tqdm(unit=" windows", unit_scale=True, desc="encoding", mininterval=10, file=sys.stderr)
-        try:
-            for chrom, starts, kinds, extras in windows:
-                _write_chunk(ctx, chrom, starts, kinds, extras, chroms.index(chrom))
-                progress.update(len(starts))
-            progress.close()
-            _leakage_verdict(leak, ds["split"]["leakage"], chroms)
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
+        _write_windows(ctx, windows, chroms, ds["split"]["leakage"])
     summary = {
         "dataset_kind": "genome",
         "mode": ds["mode"],
