@@ -156,6 +156,11 @@ CATALOG: dict[str, ModelEntry] = {
             ("filters", "layers", "stem_width", "profile_width", "output_length"),
             "Avsec et al. 2021 (BPNet)",
             ("regression",),
+            search=(
+                ("filters", Range(32, 128, log=True)),
+                ("layers", Range(4, 9)),
+                *_optimiser((1e-4, 3e-3)),
+            ),
         ),
         ModelEntry(
             "binned",
@@ -164,6 +169,7 @@ CATALOG: dict[str, ModelEntry] = {
             ("trunk", "trunk_params", "output_length"),
             "binned coverage head on a zoo trunk (Kelley et al. 2018, Basenji)",
             ("regression",),
+            search=_optimiser(),  # the trunk_params dict is not searched: set it in model_params
         ),
         ModelEntry(
             "deeploc",
@@ -172,6 +178,12 @@ CATALOG: dict[str, ModelEntry] = {
             ("features", "filters", "widths", "lstm", "attention", "hidden", "dropout"),
             "Almagro Armenteros et al. 2017 (DeepLoc)",
             ("multiclass", "multilabel"),
+            search=(
+                ("filters", Range(16, 64, log=True)),
+                ("lstm", Range(32, 128, log=True)),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
         ),
         ModelEntry(
             "kmer_logreg",
