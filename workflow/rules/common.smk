@@ -207,6 +207,11 @@ def predicted_runs(dataset):
     return [(m, b, s) for _, m, b, s in runs(dataset) if m in TORCH_MODELS]
 
 
+def plotted_runs(dataset):
+    """(model, balance, seed) of the networks drawn in a dataset's track plot (first seed)."""
+    return [r for r in predicted_runs(dataset) if r[2] == config["seeds"][0]]
+
+
 @register_targets
 def predict_targets():
     targets = []

@@ -49,11 +49,6 @@ rule predict_tracks:
         "../../scripts/predict.py"
 
 
-def plotted_runs(dataset):
-    """(model, balance, seed) of the networks drawn in a dataset's track plot (first seed)."""
-    return [r for r in predicted_runs(dataset) if r[2] == config["seeds"][0]]
-
-
 rule plot_signal_tracks:
     input:
         predicted=lambda w: [
