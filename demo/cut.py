@@ -30,6 +30,12 @@ ROMAN_TO_ARABIC = {
 TFS = ["Reb1", "Abf1", "Cbf1"]
 CLIP_SET = "23_PARCLIP_PUM2_hg19"
 CLIP_TRAIN, CLIP_TEST = 6000, 2000  # records kept, in the source's 1:4 bound:unbound ratio
+# Stranded RNA-seq coverage (tidyCoverage) on stretches of three of the six chromosomes,
+# named as in the source (II, IV, XVI: reconciled with the genome's chrII...).
+SIGNAL_TRACKS = ["RNA.fwd", "RNA.rev"]
+# Train on 300 kb of chrIV, validate on 50 kb of chrXVI, test on 100 kb of chrII.
+SIGNAL_STRETCHES = {"II": (100_000, 200_000), "IV": (100_000, 400_000), "XVI": (100_000, 150_000)}
+SIGNAL_TILE = 500  # the demo's signal output length: one BED region per output tile
 
 
 def cut_genome(src: Path, out: Path) -> None:
@@ -68,6 +74,34 @@ def cut_clip(src: Path, out: Path, n: int, seed: int) -> None:
             fh.write(f">{header}\n{seq}\n".encode())
 
 
+def cut_track(src: Path, out: Path, stretches: dict[str, tuple[int, int]]) -> None:
+    """A bigWig with the source's header (chromosome sizes) and its intervals inside
+    ``stretches`` (clipped to them); elsewhere the track is uncovered."""
+    import pyBigWig
+
+    bw_in = pyBigWig.open(str(src))
+    sizes = bw_in.chroms()
+    bw_out = pyBigWig.open(str(out), "w")
+    chroms = [c for c in sizes if c in stretches]  # the source's order
+    bw_out.addHeader([(c, sizes[c]) for c in chroms], maxZooms=4)
+    for chrom in chroms:
+        lo, hi = stretches[chrom]
+        ivs = bw_in.intervals(chrom, lo, hi) or []
+        starts = [max(a, lo) for a, _, _ in ivs]
+        ends = [min(b, hi) for _, b, _ in ivs]
+        bw_out.addEntries([chrom] * len(ivs), starts, ends=ends, values=[float(v) for _, _, v in ivs])
+    bw_out.close()
+    bw_in.close()
+
+
+def cut_tiles(out: Path, stretches: dict[str, tuple[int, int]], tile: int) -> None:
+    """A BED of consecutive ``tile``-bp regions covering each stretch (genome names)."""
+    lines = [
+        f"chr{chrom}\t{s}\t{s + tile}" for chrom, (lo, hi) in stretches.items() for s in range(lo, hi - tile + 1, tile)
+    ]
+    out.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("shared_data", type=Path)
@@ -83,8 +117,13 @@ def main() -> None:
     (args.out / "yeast" / "blacklist.bed").write_bytes(blacklist.read_bytes())
     cut_clip(clip / "training.fa.gz", args.out / "clip" / "train.fa.gz", CLIP_TRAIN, seed=1)
     cut_clip(clip / "test.fa.gz", args.out / "clip" / "test.fa.gz", CLIP_TEST, seed=2)
+    (args.out / "signal").mkdir(parents=True, exist_ok=True)
+    for track in SIGNAL_TRACKS:
+        src = args.shared_data / "yeast_signal" / f"{track}.bw"
+        cut_track(src, args.out / "signal" / f"{track}.bw", SIGNAL_STRETCHES)
+    cut_tiles(args.out / "signal" / "tiles.bed", SIGNAL_STRETCHES, SIGNAL_TILE)
     for path in sorted(args.out.rglob("*")):
-        if path.is_file() and path.suffix in (".gz", ".bed"):
+        if path.is_file() and path.suffix in (".gz", ".bed", ".bw"):
             print(hashlib.sha256(path.read_bytes()).hexdigest(), path)
 
 

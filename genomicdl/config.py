@@ -106,7 +106,22 @@ def validate(config: Mapping[str, Any], schema: dict[str, Any]) -> dict[str, Any
     cfg = expand_folds(cfg)
     check_names(cfg)
     check_semantics(cfg)
+    if "train" in schema.get("properties", {}):
+        _check_dataset_train(cfg, schema["properties"]["train"])
     return cfg
+
+
+def _check_dataset_train(cfg: Mapping[str, Any], train_schema: dict[str, Any]) -> None:
+    """A dataset's own ``train`` names top-level train keys, with values of their types."""
+    for name, ds in cfg["datasets"].items():
+        override = ds.get("train") or {}
+        for key in override:
+            if key not in cfg["train"]:
+                known = ", ".join(cfg["train"])
+                raise ConfigError(f"unknown config key datasets.{name}.train.{key}: train takes {known}")
+        error = best_match(Draft202012Validator(train_schema).iter_errors({**cfg["train"], **override}))
+        if error is not None:
+            raise ConfigError(f"config key datasets.{name}.train.{_key_path(error)}: {error.message}")
 
 
 def path_names(cfg: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -171,6 +186,7 @@ def check_semantics(cfg: dict[str, Any]) -> None:
             if ds["double_stranded"] is None:
                 ds["double_stranded"] = False
         _check_target(key, ds)
+    _check_dataset_models(cfg)
     _check_models_fit(cfg)
     for key in ("models", "model_params"):
         for model in cfg[key]:
@@ -178,6 +194,9 @@ def check_semantics(cfg: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"config key {key}: unknown model {model!r}; the registry has {', '.join(sorted(CATALOG))}"
                 )
+    for dataset in (cfg.get("predict") or {}).get("datasets") or []:
+        if dataset not in cfg["datasets"]:
+            raise ConfigError(f"config key predict.datasets: {dataset!r} is not a dataset of the config")
     for model, params in cfg["model_params"].items():
         allowed = CATALOG[model].params
         for param in params:
@@ -215,6 +234,16 @@ def _check_target(key: str, ds: dict[str, Any]) -> None:
     table = ds.get("table")
     if table and kind in ("multiclass", "per_position") and len(table["label_columns"]) != 1:
         raise ConfigError(f"config key {key}.table.label_columns: kind {kind} reads one label column")
+
+
+def _check_dataset_models(cfg: dict[str, Any]) -> None:
+    """A dataset's own ``models`` pick from the top-level list."""
+    for name, ds in cfg["datasets"].items():
+        for model in ds.get("models") or []:
+            if model not in cfg["models"]:
+                raise ConfigError(
+                    f"config key datasets.{name}.models: {model!r} is not in the top-level models {cfg['models']}"
+                )
 
 
 def _check_models_fit(cfg: dict[str, Any]) -> None:

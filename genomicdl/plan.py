@@ -31,11 +31,13 @@ def same_run(model: str, balance: str) -> bool:
 
 def runs(config: Mapping[str, Any], dataset: str | None = None) -> Iterator[tuple[str, str, str, int]]:
     """Every (dataset, model, balance, seed) to run: models that support the dataset's
-    kind, balance strategies that mean something for it, no run listed twice."""
+    kind (and, when the dataset lists ``models``, are among them), balance strategies that
+    mean something for it, no run listed twice."""
     for name in [dataset] if dataset else list(config["datasets"]):
         kind = dataset_kind(config["datasets"][name])
+        chosen = config["datasets"][name].get("models")
         for model in config["models"]:
-            if kind not in supported_kinds(model):
+            if kind not in supported_kinds(model) or (chosen is not None and model not in chosen):
                 continue
             for balance in config["balance"]:
                 if balance not in BALANCE[kind] or same_run(model, balance):
@@ -62,6 +64,8 @@ def skipped(config: Mapping[str, Any]) -> list[str]:
         for model in config["models"]:
             if kind not in supported_kinds(model):
                 notes.append(f"{name}: {model} does not support the {kind} kind")
+            elif ds.get("models") is not None and model not in ds["models"]:
+                notes.append(f"{name}: {model} is not in the dataset's models")
         for balance in config["balance"]:
             if balance not in BALANCE[kind]:
                 notes.append(f"{name}: balance {balance} has no meaning for the {kind} kind")

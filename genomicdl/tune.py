@@ -431,6 +431,8 @@ def trial_index(config: Mapping[str, Any], dataset: str, model: str) -> str:
 
 
 def train_settings(config: Mapping[str, Any], dataset: str, model: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(model parameters, training settings) a train job of (dataset, model) uses."""
+    """(model parameters, training settings) a train job of (dataset, model) uses: the
+    top-level train section with the dataset's own ``train`` keys over it."""
     params = config["model_params"].get(model, {})
-    return tuned_settings(best_path(config, dataset, model), params=params, train=config["train"])
+    train = {**config["train"], **(config["datasets"][dataset].get("train") or {})}
+    return tuned_settings(best_path(config, dataset, model), params=params, train=train)

@@ -76,12 +76,29 @@ def test_defaults_are_not_shared_between_datasets() -> None:
         ({"datasets": {"d": {"split": {"valid": ["chrIV"], "test": ["chrIV"]}}}}, "in both valid and test"),
         ({"datasets": {"d": {"genome": {"url": "x.fa", "sha256": "abc"}}}}, "datasets.d.genome.sha256"),
         ({"datasets": {"d": {"table": {"url": "t.tsv"}}}}, "not both"),
+        ({"datasets": {"d": {"models": ["kmer_ridge"]}}}, "datasets.d.models: 'kmer_ridge' is not in the top-level"),
+        ({"datasets": {"d": {"train": {"max_epoch": 3}}}}, "unknown config key datasets.d.train.max_epoch"),
+        ({"datasets": {"d": {"train": {"max_epochs": 0}}}}, "datasets.d.train.max_epochs"),
+        ({"predict": {"datasets": ["nope"]}}, "predict.datasets: 'nope' is not a dataset"),
     ],
 )
 def test_bad_config_names_the_key(patch: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
         gconfig.validate(gconfig.merge(base(), patch), SCHEMA)
     assert expected in str(err.value)
+
+
+def test_a_dataset_narrows_the_models_and_overrides_training() -> None:
+    from genomicdl.plan import runs
+    from genomicdl.tune import train_settings
+
+    raw = gconfig.merge(base(), {"models": ["deepbind", "kmer_logreg"], "balance": ["none"]})
+    raw["datasets"]["e"] = {**raw["datasets"]["d"], "models": ["deepbind"], "train": {"max_epochs": 3}}
+    cfg = gconfig.validate(raw, SCHEMA)
+    assert [r[1] for r in runs(cfg, "d")] == ["deepbind", "kmer_logreg"]
+    assert [r[1] for r in runs(cfg, "e")] == ["deepbind"]
+    assert train_settings(cfg, "e", "deepbind")[1]["max_epochs"] == 3
+    assert train_settings(cfg, "d", "deepbind")[1]["max_epochs"] == cfg["train"]["max_epochs"] == 50
 
 
 def test_table_dataset_needs_a_file() -> None:

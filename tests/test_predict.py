@@ -11,11 +11,15 @@ import numpy as np
 import pyBigWig
 import pytest
 import torch
+import yaml
+from conftest import snakemake
 from test_signal import CHROMS, build, inputs, signal_ds  # noqa: F401  (fixture)
 
 from genomicdl import config as gconfig
 from genomicdl.engine import train_network
+from genomicdl.errors import GenomicdlError
 from genomicdl.genome import Genome
+from genomicdl.plots_signal import densest_stretch, signal_tracks, stretch_data
 from genomicdl.predict import (
     Accumulator,
     contributions,
@@ -117,3 +121,71 @@ def test_accumulator_memory_is_one_window() -> None:
         assert acc.counts.shape[0] <= 200
     flushed += list(acc.flush())
     assert sum(int(c.sum()) for _, _, c in flushed) == 100_050
+
+
+# ---- predicted beside measured tracks (genomicdl.plots_signal, rule plot_signal_tracks)
+
+
+def test_track_plot_draws_the_bigwig_values(trained: dict, inputs: dict) -> None:  # noqa: F811
+    out = trained["out"] / "plot"
+    predict_chromosome(trained["model"], trained["genome"], "chrIII", out / "tracks")
+    measured = {"ramp": inputs["ramp"], "R.fwd": inputs["plus"], "R.rev": inputs["minus"]}
+    data = stretch_data(measured, {"binned / none": out / "tracks"}, "chrIII", 1010, 2000, 25, "sum")
+    assert data.starts[0] == 1000 and len(data.starts) == 80  # aligned down to the bins
+    for track, path in measured.items():
+        bw = pyBigWig.open(str(path))  # names the chromosome III: reconciled
+        want = np.asarray(bw.values("III", 1000, 3000)).reshape(80, 25).sum(1)
+        bw.close()
+        np.testing.assert_allclose(data.measured[track], want)
+        bw = pyBigWig.open(str(out / "tracks" / f"{track}.bw"))
+        per_base = np.asarray(bw.values("chrIII", 1000, 3000)).reshape(80, 25)
+        bw.close()
+        assert (per_base == per_base[:, :1]).all()  # one prediction per bin, over its bases
+        np.testing.assert_allclose(data.predicted["binned / none"][track], per_base[:, 0], rtol=1e-6)
+    png = out / "tracks.png"
+    drawn = signal_tracks(measured, {"binned / none": out / "tracks"}, ["chrIII"], "sig", png, length=5000)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert drawn.chrom == "chrIII" and len(drawn.starts) == 200
+
+
+def test_densest_stretch_finds_the_signal(tmp_path: Path) -> None:
+    bw = pyBigWig.open(str(tmp_path / "bump.bw"), "w")
+    bw.addHeader([("II", 100_000)])
+    bw.addEntries(["II", "II"], [0, 61_000], ends=[61_000, 63_000], values=[1.0, 50.0])
+    bw.close()
+    start = densest_stretch([tmp_path / "bump.bw"], "chrII", 4000, 1000)
+    assert start <= 61_000 and start + 4000 >= 63_000
+    with pytest.raises(GenomicdlError, match="too short"):
+        densest_stretch([tmp_path / "bump.bw"], "chrII", 99_000, 1000)
+    with pytest.raises(GenomicdlError, match="no chromosome chrV"):
+        densest_stretch([tmp_path / "bump.bw"], "chrV", 4000, 1000)
+
+
+def test_snakemake_plots_predicted_beside_measured(inputs: dict, tmp_path: Path) -> None:  # noqa: F811
+    """The real workflow: a signal dataset with predict enabled has tracks.png in its
+    default target, and the rule draws it from the predict stage's bigWigs."""
+    ds = {
+        "genome": {"url": str(inputs["genome_raw"])},
+        "targets": {"R.fwd": {"url": str(inputs["plus"])}, "R.rev": {"url": str(inputs["minus"])}},
+        "window": 200,
+        "mode": "tiles",
+        "split": {"valid": ["chrII"], "test": ["chrIII"]},
+        "signal": {"output_length": 100, "bin_size": 25},
+        "models": ["binned"],
+    }
+    cfg = {
+        "datasets": {"sig": ds},
+        "models": ["binned", "kmer_ridge"],
+        "model_params": {"binned": {"output_length": 100, "trunk_params": {"channels": 8, "layers": 2}}},
+        "balance": ["none"],
+        "train": {**TRAIN, "patience": 1},
+        "predict": {"enabled": True, "datasets": ["sig"]},
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    dry = snakemake(["-n", "--cores", "1", "--configfile", "c.yaml"], cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "plot_signal_tracks" in dry.stdout and "kmer_ridge" not in dry.stdout  # the dataset's own models
+    run = snakemake(["results/plots/sig/tracks.png", "--cores", "2", "--configfile", "c.yaml"], cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    png = tmp_path / "results/plots/sig/tracks.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

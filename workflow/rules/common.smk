@@ -91,7 +91,7 @@ def data_config(dataset):
     return {
         k: v
         for k, v in DATASETS[dataset].items()
-        if k not in ("published", "variants", "double_stranded")
+        if k not in ("published", "variants", "double_stranded", "models", "train")
     }
 
 
@@ -188,12 +188,37 @@ def predict_chroms(dataset):
     return chroms if isinstance(chroms, list) else []
 
 
-@register_targets
-def predict_targets():
+def predicted_datasets():
+    """Genome datasets the predict stage covers (predict.enabled, predict.datasets)."""
     if not PREDICT.get("enabled"):
         return []
+    chosen = PREDICT.get("datasets")
     return [
-        f"results/{d}/{m}/{b}/{s}/predict/tracks"
-        for d, m, b, s in runs()
-        if "genome" in DATASETS[d] and m in TORCH_MODELS and predict_chroms(d)
+        d
+        for d in DATASETS
+        if is_genome_dataset(d)
+        and (chosen is None or d in chosen)
+        and predict_chroms(d)
     ]
+
+
+def predicted_runs(dataset):
+    """(model, balance, seed) of the networks of a dataset the predict stage covers."""
+    return [(m, b, s) for _, m, b, s in runs(dataset) if m in TORCH_MODELS]
+
+
+def plotted_runs(dataset):
+    """(model, balance, seed) of the networks drawn in a dataset's track plot (first seed)."""
+    return [r for r in predicted_runs(dataset) if r[2] == config["seeds"][0]]
+
+
+@register_targets
+def predict_targets():
+    targets = []
+    for d in predicted_datasets():
+        targets += [
+            f"results/{d}/{m}/{b}/{s}/predict/tracks" for m, b, s in predicted_runs(d)
+        ]
+        if DATASETS[d].get("signal") and predicted_runs(d):
+            targets.append(f"results/plots/{d}/tracks.png")
+    return targets

@@ -47,3 +47,39 @@ rule predict_tracks:
         merge=True,
     script:
         "../../scripts/predict.py"
+
+
+rule plot_signal_tracks:
+    input:
+        predicted=lambda w: [
+            f"results/{w.dataset}/{m}/{b}/{s}/predict/tracks"
+            for m, b, s in plotted_runs(w.dataset)
+        ],
+        measured=lambda w: [
+            resource_paths(w.dataset)[f"target.{t}"]
+            for t in DATASETS[w.dataset]["targets"]
+        ],
+    output:
+        png=report(
+            "results/plots/{dataset}/tracks.png",
+            caption="../report/signal_tracks.rst",
+            category="{dataset}",
+            subcategory="predict",
+            labels={"plot": "predicted beside measured tracks"},
+        ),
+    log:
+        "logs/plot/{dataset}/tracks.log",
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        tracks=lambda w: list(DATASETS[w.dataset]["targets"]),
+        runs=lambda w: plotted_runs(w.dataset),
+        chroms=lambda w: predict_chroms(w.dataset),
+        stat=lambda w: DATASETS[w.dataset]["signal"]["stat"],
+        aliases=lambda w: DATASETS[w.dataset]["chrom_aliases"],
+    script:
+        "../../scripts/plot_tracks.py"

@@ -1,0 +1,28 @@
+"""Snakemake entry of plot_signal_tracks: predicted beside measured tracks of a signal dataset."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
+
+from genomicdl.runner import run_step
+
+from genomicdl.plots import labels_for
+from genomicdl.plots_signal import signal_tracks
+
+smk = snakemake
+
+
+def plot() -> None:
+    signal_tracks(
+        dict(zip(smk.params.tracks, smk.input.measured)),
+        dict(zip(labels_for(smk.params.runs), smk.input.predicted)),
+        smk.params.chroms,
+        smk.wildcards.dataset,
+        smk.output.png,
+        stat=smk.params.stat,
+        aliases=smk.params.aliases,
+    )
+
+
+run_step(smk, plot)
