@@ -298,6 +298,8 @@ class NetworkRun:
             self.variable, self.lengths = st.variable, st.lengths
             self.labels, self.valid_rows = st.labels, st.rows("valid")
             self.n_rows = st.n
+            signal = st.attr("signal")  # the labels cover the centred output of each window
+            self.output_length = int(signal["output"]) if signal else None
         if len(self.valid_rows) == 0:
             raise ValueError(f"{paths.store}: the validation split is empty; early stopping needs it")
         if len(self.index) == 0:
@@ -318,6 +320,7 @@ class NetworkRun:
             "variable": self.variable,
             "alphabet": self.alphabet,
             "double_stranded": self.double_stranded,
+            "output_length": self.output_length,
             "train": plain(dict(self.cfg)),
             "seed": self.seed,
             "balance": self.strategy,

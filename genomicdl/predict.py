@@ -91,7 +91,8 @@ def load_predictor(model_path: str | Path, device: str = "cpu") -> Predictor:
         raise ValueError(f"{model_path}: predict writes tracks of {kinds} models, not {target.kind}")
     tracks, bins = layout(target.tasks) if target.kind == "regression" else (list(target.tasks), 1)
     window = int(meta["window"])
-    out_len = int(getattr(model, "output_length", window))
+    # the span the labels (and so the outputs) cover: the dataset's, recorded at training
+    out_len = int(meta.get("output_length") or getattr(model, "output_length", window))
     return Predictor(model, meta, target, DeviceEncoder(dev, meta["alphabet"]), window, out_len, bins, tracks,
                      rc_label_columns(target, dev))  # fmt: skip
 

@@ -30,7 +30,10 @@ def _mean_pearson(y: np.ndarray, p: np.ndarray) -> float:
     for t in range(y.shape[1]):
         keep = ~np.isnan(y[:, t])
         if keep.sum() > 2 and np.std(y[keep, t]) > 0 and np.std(p[keep, t]) > 0:
-            scores.append(float(np.corrcoef(y[keep, t], p[keep, t])[0, 1]))
+            with np.errstate(invalid="ignore", divide="ignore"):  # float32 spread below rounding
+                r = float(np.corrcoef(y[keep, t], p[keep, t].astype(np.float64))[0, 1])
+            if math.isfinite(r):
+                scores.append(r)
     return float(np.mean(scores)) if scores else math.nan
 
 

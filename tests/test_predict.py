@@ -50,7 +50,7 @@ def trained(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:  # 
                   params={"output_length": 100, "trunk_params": {"channels": 8, "layers": 2}}, train=cfg, seed=1,
                   threads=1, double_stranded=True, out_model=str(model), out_history=str(out / "h.tsv"),
                   out_stats=str(out / "s.json"))  # fmt: skip
-    return {"model": str(model), "genome": str(inputs["genome"]), "out": out}
+    return {"model": str(model), "genome": str(inputs["genome"]), "out": out, "train": cfg}
 
 
 def direct(pred, genome: Genome, chrom: str, start: int) -> np.ndarray:
@@ -81,6 +81,24 @@ def test_predicted_bigwig_equals_a_direct_forward_pass(trained: dict) -> None:
                 assert bw.values("chrIII", pos, pos + 1)[0] == pytest.approx(want, rel=1e-4)
             assert np.isnan(bw.values("chrIII", 0, 50)).all()  # before the first output: no value
             bw.close()
+
+
+def test_a_zoo_network_predicts_the_datasets_output_span(trained: dict) -> None:
+    """A network without its own output_length (deepbind, pooled head) trained on a signal
+    store predicts the dataset's centred output (100 of 200 bp), not the whole window."""
+    out = trained["out"]
+    model = out / "deepbind.pt"
+    train_network(store=str(out / "d.h5"), index=str(out / "i.npz"), model="deepbind", params={"filters": 4},
+                  train=trained["train"], seed=1, threads=1, double_stranded=True, out_model=str(model),
+                  out_history=str(out / "dh.tsv"), out_stats=str(out / "ds.json"))  # fmt: skip
+    pred = load_predictor(str(model))
+    assert not hasattr(pred.model, "output_length")
+    assert (pred.window, pred.output_length, pred.offset) == (200, 100, 50)
+    meta = predict_chromosome(str(model), trained["genome"], "chrIII", out / "zoo")
+    assert meta["output_length"] == 100
+    bw = pyBigWig.open(str(out / "zoo" / "ramp.bw"))
+    assert np.isnan(bw.values("chrIII", 0, 50)).all() and not np.isnan(bw.values("chrIII", 50, 150)).any()
+    bw.close()
 
 
 def test_overlapping_windows_are_averaged(trained: dict) -> None:
