@@ -279,22 +279,13 @@ def _tile_starts(size: int, window: int, stride: int) -> Iterator[np.ndarray]:
         yield np.arange(lo, min(last, lo + (CHUNK - 1) * stride) + 1, stride, dtype=np.int64)
 
 
-def _peak_windows(
-    genome: Genome,
-    summits: SummitIndex,
-    tasks: list[str],
-    black_bed: pybedtools.BedTool | None,
-    black: IntervalSet | None,
-    splitter: SplitAssigner,
-    window: int,
-    ds: Mapping[str, Any],
-    tmp: Path,
+def _positive_starts(
+    sizes: Mapping[str, int], summits: SummitIndex, tasks: list[str], window: int, black: IntervalSet | None,
     report: DatasetReport,
-) -> Windows:
-    """Positive windows around summits (minus the blacklist) and their negatives, per
-    chromosome in genome order, sorted by start."""
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Starts of the windows centred on every task's summits, per chromosome, unique and
+    sorted; windows past a chromosome end or over the blacklist are dropped and counted."""
     half = window // 2
-    sizes = genome.sizes
     positives: dict[str, np.ndarray] = {}
     for chrom in sizes:
         parts = []
@@ -314,16 +305,39 @@ def _peak_windows(
     if n_pos == 0:
         raise GenomicdlError("no positive windows left after filtering; check targets and blacklist")
     log.info("%d positive windows of %d bp", n_pos, window)
+    return positives
 
-    # positives and blacklist merged (pybedtools): where no negative may fall
+
+def _excluded(
+    positives: Mapping[str, np.ndarray], window: int, black_bed: pybedtools.BedTool | None, tmp: Path
+) -> IntervalSet:
+    """Positives and blacklist merged (pybedtools): where no negative may fall."""
     pos_bed = tmp / "positives.bed"
     with open(pos_bed, "w") as fh:
         for chrom, starts in positives.items():
             fh.write("".join(f"{chrom}\t{s}\t{s + window}\n" for s in starts.tolist()))
     pos_tool = pybedtools.BedTool(str(pos_bed))
     merged = pos_tool.cat(black_bed, postmerge=True) if black_bed is not None else pos_tool.sort().merge()
-    exclude = IntervalSet.from_bed(merged.saveas(str(tmp / "exclude.bed")).fn)
+    return IntervalSet.from_bed(merged.saveas(str(tmp / "exclude.bed")).fn)
 
+
+def _peak_windows(
+    genome: Genome,
+    summits: SummitIndex,
+    tasks: list[str],
+    black_bed: pybedtools.BedTool | None,
+    black: IntervalSet | None,
+    splitter: SplitAssigner,
+    window: int,
+    ds: Mapping[str, Any],
+    tmp: Path,
+    report: DatasetReport,
+) -> Windows:
+    """Positive windows around summits (minus the blacklist) and their negatives, per
+    chromosome in genome order, sorted by start."""
+    sizes = genome.sizes
+    positives = _positive_starts(sizes, summits, tasks, window, black, report)
+    exclude = _excluded(positives, window, black_bed, tmp)
     neg_cfg, seed = ds["negatives"], int(ds["seed"])
     strategy = neg_cfg["strategy"]
     per_positive = float(neg_cfg["per_positive"])
