@@ -436,7 +436,7 @@ def _write_records(tab: TableDataset, buf: RowBuffer, *, homologues: set[str], d
                    complete: set[str], per_positive: float, report: DatasetReport) -> Counter:  # fmt: skip
     """Second pass: every kept record into the store; returns how many were cropped/padded."""
     fitted: Counter = Counter()
-    per_position = tab.target().kind == "per_position"
+    per_position = tab.kind == "per_position"
     for role in tab.roles:
         for rec, split in tab.stream(role):
             if tab.parser.skip(rec.labels):

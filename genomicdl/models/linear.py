@@ -51,7 +51,22 @@ def rebuild_scaler(mean: np.ndarray, scale: np.ndarray) -> StandardScaler:
     return scaler
 
 
-class LinearKmerBaseline(ClassicalBaseline):
+class LinearEstimator:
+    """The state of a baseline whose estimators are linear (LogisticRegression or Ridge):
+    saved as coefficients and intercepts, rebuilt from them (with the class's own
+    unfitted ``_estimator``)."""
+
+    def _estimator_arrays(self, est: Any) -> dict[str, np.ndarray]:
+        return linear_arrays(est)
+
+    def _estimator_from(self, arrays: dict[str, np.ndarray]) -> Any:
+        return rebuild_linear(self._estimator(), arrays)
+
+    def _estimator_parameters(self, est: Any) -> int:
+        return int(np.size(est.coef_) + np.size(est.intercept_))
+
+
+class LinearKmerBaseline(LinearEstimator, ClassicalBaseline):
     """k-mer spectra, standardised (one scaler for every output), and a linear estimator."""
 
     DEFAULT_K = 5
@@ -75,15 +90,6 @@ class LinearKmerBaseline(ClassicalBaseline):
         if self.scaler is None:
             raise ValueError(f"{type(self).__name__} is not fitted")
         return self.scaler.transform(x)
-
-    def _estimator_arrays(self, est: Any) -> dict[str, np.ndarray]:
-        return linear_arrays(est)
-
-    def _estimator_from(self, arrays: dict[str, np.ndarray]) -> Any:
-        return rebuild_linear(self._estimator(), arrays)
-
-    def _estimator_parameters(self, est: Any) -> int:
-        return int(np.size(est.coef_) + np.size(est.intercept_))
 
     def _extra_state(self) -> dict[str, np.ndarray]:
         if self.scaler is None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from genomicdl.models.classical import ClassicalBaseline
-from genomicdl.models.linear import linear_arrays, logistic, rebuild_linear
+from genomicdl.models.linear import LinearEstimator, logistic
 from genomicdl.sequence import PAD, get
 from genomicdl.targets import Target
 
@@ -32,7 +32,7 @@ def window_one_hot(codes: np.ndarray, lengths: np.ndarray | None, flank: int, si
     return np.concatenate(cols, axis=1) if cols else np.zeros((0, 0), np.float32)
 
 
-class WindowLogReg(ClassicalBaseline):
+class WindowLogReg(LinearEstimator, ClassicalBaseline):
     """One row per valid position: the one-hot window of +-``flank`` letters; one
     multinomial logistic regression (L2, ``C``) over the classes, fitted on at most
     ``max_positions`` labelled positions (a seeded sample). ``features`` returns the
@@ -74,12 +74,3 @@ class WindowLogReg(ClassicalBaseline):
 
     def _estimator(self) -> Any:
         return logistic(self.C, self.max_iter, self.seed)
-
-    def _estimator_arrays(self, est: Any) -> dict[str, np.ndarray]:
-        return linear_arrays(est)
-
-    def _estimator_from(self, arrays: dict[str, np.ndarray]) -> Any:
-        return rebuild_linear(self._estimator(), arrays)
-
-    def _estimator_parameters(self, est: Any) -> int:
-        return int(np.size(est.coef_) + np.size(est.intercept_))
