@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+import yaml
+from conftest import snakemake
 from test_models import planted_store
+from test_slurm import tiny_config
 from test_train import checkpoint_epoch, history, train_cfg, weights
 
-from genomicdl import distributed
+from genomicdl import ddp_launch, distributed
 from genomicdl.engine import train_network
 from genomicdl.errors import GenomicdlError
 from genomicdl.rebalance import load_index, rebalance
@@ -73,7 +76,7 @@ def args(data: dict[str, Path], out: Path, *, threads: int = 1, **cfg: Any) -> d
 def two_ranks(data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2 ranks x batch 8 x 1 thread, through the real torchrun (gloo on localhost)."""
     out = tmp_path_factory.mktemp("two")
-    distributed.launch(**args(data, out, threads=2, batch_size=8, processes=2, **EQUAL))
+    ddp_launch.launch(**args(data, out, threads=2, batch_size=8, processes=2, **EQUAL))
     return out
 
 
@@ -128,10 +131,10 @@ def test_a_killed_rank_stops_the_run_and_the_rerun_resumes_to_the_same_model(
     data: dict[str, Path], two_ranks: Path, tmp_path: Path
 ) -> None:
     run = args(data, tmp_path, threads=2, batch_size=8, processes=2, **EQUAL)
-    spec = tmp_path / distributed.SPEC_NAME
+    spec = tmp_path / ddp_launch.SPEC_NAME
     spec.write_text(json.dumps({**run, "threads": 1}))
-    cmd = distributed.launch_command(spec, processes=2, nodes=1)
-    launcher = subprocess.Popen(cmd, env=distributed.worker_env(1), stderr=subprocess.PIPE, text=True)
+    cmd = ddp_launch.launch_command(spec, processes=2, nodes=1)
+    launcher = subprocess.Popen(cmd, env=ddp_launch.worker_env(1), stderr=subprocess.PIPE, text=True)
     checkpoint = tmp_path / "checkpoint.pt"
     deadline = time.monotonic() + 180
     while checkpoint_epoch(checkpoint) < 1:  # epoch 1 is saved: epoch 2 is running
@@ -148,7 +151,7 @@ def test_a_killed_rank_stops_the_run_and_the_rerun_resumes_to_the_same_model(
     at_kill = checkpoint_epoch(checkpoint)
     assert 1 <= at_kill < EQUAL["max_epochs"]
 
-    stats = distributed.launch(**run)
+    stats = ddp_launch.launch(**run)
     assert stats["resumed_from_epoch"] == at_kill and stats["epochs_run"] == EQUAL["max_epochs"]
     assert history(tmp_path) == history(two_ranks)
     a, b = weights(tmp_path), weights(two_ranks)
@@ -190,12 +193,29 @@ def test_slices_and_weights_of_an_uneven_last_batch() -> None:
 
 
 def test_rule_resources_and_launch_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert distributed.rule_resources({"processes": 1, "nodes": 1}, use_gpu=True) == {"gpu": 1}
-    assert distributed.rule_resources({"processes": 2, "nodes": 1}, use_gpu=False) == {"gpu": 0}
-    multi = distributed.rule_resources({"processes": 4, "nodes": 3}, use_gpu=True)
+    assert ddp_launch.rule_resources({"processes": 1, "nodes": 1}, use_gpu=True) == {"gpu": 1}
+    assert ddp_launch.rule_resources({"processes": 2, "nodes": 1}, use_gpu=False) == {"gpu": 0}
+    multi = ddp_launch.rule_resources({"processes": 4, "nodes": 3}, use_gpu=True)
     assert multi == {"gpu": 4, "nodes": 3, "tasks": 3, "mpi": "srun", "tasks_per_gpu": 0}
-    single = distributed.launch_command(tmp_path / "s.json", processes=2, nodes=1)
+    single = ddp_launch.launch_command(tmp_path / "s.json", processes=2, nodes=1)
     assert "--standalone" in single and "--nproc-per-node=2" in single and single[-1] == str(tmp_path / "s.json")
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     with pytest.raises(GenomicdlError, match=r"train\.nodes is 2.*SLURM allocation"):
-        distributed.launch_command(tmp_path / "s.json", processes=1, nodes=2)
+        ddp_launch.launch_command(tmp_path / "s.json", processes=1, nodes=2)
+
+
+@pytest.mark.e2e
+def test_snakemake_trains_a_zoo_network_with_two_processes(tmp_path: Path) -> None:
+    cfg = yaml.safe_load(tiny_config(tmp_path / "tiny.yaml", "cpu").read_text())
+    cfg["models"] = ["deepbind"]  # with batch norm: statistics per rank on CPU
+    cfg["train"] |= {"processes": 2, "max_epochs": 2}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    target = "models/tiny/deepbind/none/1/train_stats.json"
+    result = snakemake([target, "--cores", "2", "--configfile", "tiny.yaml"], cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    stats = json.loads((tmp_path / target).read_text())
+    assert stats["ranks"] == 2 and stats["nodes"] == 1 and stats["backend"] == "gloo" and stats["threads"] == 1
+    assert stats["epochs_run"] == 2 and (tmp_path / "models/tiny/deepbind/none/1/model.pt").is_file()
+    log = (tmp_path / "logs/train/tiny/deepbind/none/1.log").read_text()
+    assert "torchrun" in log and "--nproc-per-node=2" in log
+    assert "rank 0 of 2" in log and "rank 1 of 2" in log  # both ranks logged into the rule's log
