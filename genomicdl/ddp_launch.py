@@ -45,6 +45,12 @@ def rule_resources(train: Mapping[str, Any], use_gpu: bool) -> dict[str, Any]:
     return res
 
 
+def cluster_gpus(train: Mapping[str, Any]) -> int:
+    """GPUs a training job asks a cluster for (the SLURM profile's ``gpu``): one per rank,
+    none with ``device: cpu`` (``auto`` counts on GPUs: the login node has none to see)."""
+    return 0 if train["device"] == "cpu" else ranks(train)
+
+
 # ------------------------------------------------------------------ the launcher
 
 
