@@ -1,8 +1,9 @@
 """Data-parallel training of one network over several processes (DistributedDataParallel).
 
 ``train.processes`` per node x ``train.nodes`` ranks train one model: the launcher
-(:func:`genomicdl.ddp_launch.launch`, called by the training rule) starts the real ``torchrun`` (one node) or
-``srun torchrun`` (several nodes, inside a SLURM allocation); each rank runs
+(:func:`genomicdl.ddp_launch.launch`, called by the training rule) starts the real
+``torchrun`` (one node) or ``srun torchrun`` (several nodes, inside a SLURM
+allocation); each rank runs
 :class:`DistributedRun`, the engine's run with four hooks changed:
 
 - **data**: every rank streams the same shuffled *global* batches of

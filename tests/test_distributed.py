@@ -32,7 +32,7 @@ from genomicdl.store import Store
 
 # Two ranks sum their halves' gradients where one process averages the whole batch:
 # the same arithmetic in another order. After 3 epochs of AdamW the weights differ by
-# float32 rounding only (measured: max |difference| about 1e-6; allowed 1e-4).
+# float32 rounding only (measured: max |difference| 3e-6; allowed 1e-4).
 ATOL = 1e-4
 EQUAL = {"max_epochs": 3, "patience": 100, "rc_augment": False}
 PLAIN = {"batch_norm": False, "dropout": [0.0, 0.0, 0.0]}  # deepsea without per-rank batch statistics
@@ -219,3 +219,11 @@ def test_snakemake_trains_a_zoo_network_with_two_processes(tmp_path: Path) -> No
     log = (tmp_path / "logs/train/tiny/deepbind/none/1.log").read_text()
     assert "torchrun" in log and "--nproc-per-node=2" in log
     assert "rank 0 of 2" in log and "rank 1 of 2" in log  # both ranks logged into the rule's log
+
+
+def test_a_failing_rank_is_a_clear_error_and_leaves_no_outputs(data: dict[str, Path], tmp_path: Path) -> None:
+    run = args(data, tmp_path, threads=2, batch_size=8, processes=2, **EQUAL)
+    run["params"] = {"no_such_setting": 1}  # every rank fails building the network
+    with pytest.raises(GenomicdlError, match=r"distributed training of .*model\.pt failed: torchrun exited with 1"):
+        ddp_launch.launch(**run)
+    assert not list(tmp_path.iterdir())  # no model, history, statistics, checkpoint or spec file
