@@ -41,6 +41,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import memory
 
 from genomicdl.ddp_launch import torchrun, worker_env
 
@@ -88,11 +91,19 @@ def train_cfg(args: argparse.Namespace, batch_size: int, processes: int) -> dict
                   "batch_size": batch_size, "processes": processes}  # fmt: skip
 
 
+def run_quiet(cmd: list[str], env: dict[str, str]) -> None:
+    """Run ``cmd`` bound to this process (it dies with the bench); fail on a non-zero exit."""
+    with memory.popen_bound(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        _, err = proc.communicate()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, None, err)
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall s, CPU s of the command and its children) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_quiet(cmd, env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return time.perf_counter() - start, cpu
@@ -125,7 +136,7 @@ def allreduce_seconds(numel: int, device: str) -> float:
         out = Path(tmp) / "allreduce.json"
         cmd = [*torchrun(), "--standalone", "--nproc-per-node=2", str(Path(__file__).resolve()),
                "--allreduce-worker", str(numel), "--out", str(out), "--device", device]  # fmt: skip
-        subprocess.run(cmd, env=worker_env(1), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run_quiet(cmd, worker_env(1))
         return float(json.loads(out.read_text())["median_s"])
 
 
