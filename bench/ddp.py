@@ -1,24 +1,26 @@
 """Data-parallel throughput: 1 process x 2 threads against 2 processes x 1 thread (DDP).
 
-Both train the same network on the same store, for the same epochs, with the same
-global batch, on the same number of cores:
+All three train the same network on the same store, for the same epochs, with the same
+global batch:
 
 - one: ``genomicdl.engine.train_network`` in a child process, 2 intra-op threads,
   ``batch_size`` = the global batch;
-- ddp: ``genomicdl.ddp_launch.launch``: the real torchrun, 2 ranks (gloo on CPU,
-  NCCL on GPUs) x 1 thread, ``batch_size`` = half the global batch.
+- ddp: the real torchrun running ``genomicdl.distributed`` (as ``ddp_launch.launch``
+  does), 2 ranks (gloo on CPU, NCCL on GPUs) x 1 thread, ``batch_size`` = half the
+  global batch;
+- and, as the per-core reference, one process x 1 thread (what each rank has).
 
 Timed: the training passes only, as each run's ``train_stats.json`` reports them
 (samples / seconds of the epochs' training loops; start-up, torchrun's rendezvous and
 validation are not timed); beside them each run's whole wall time and CPU time (the
-children's rusage). The two alternate (one, ddp, one, ...) ``--repeats`` times; means
-with 95% t-intervals, and the ratio of the means.
+children's rusage). The three alternate (one, ddp, one x 1, ...) ``--repeats``
+times; means with 95% t-intervals, and ratios of the means.
 
 Communication share of a step: 2 ranks started by torchrun time ``all_reduce`` of a
 float32 tensor of the network's parameter count (DDP's gradient volume per step),
 median of 30 after 5 warm-ups; share = that time / the DDP run's time per step
 (global batch / samples per s). Not timed: DDP's overlap of communication with the
-backward pass (the share is an upper bound of what overlap can hide).
+backward pass (the share is the cost without overlap: an upper bound).
 
     python bench/ddp.py [--models deepbind basset] [--rows 2048] [--repeats 3]
 
@@ -109,16 +111,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - start, cpu
 
 
-def run(model: str, store: Path, out: Path, args: argparse.Namespace, processes: int) -> dict[str, float]:
-    """One training run: 1 process x 2 threads, or 2 processes x 1 thread."""
+def run(model: str, store: Path, out: Path, args: argparse.Namespace, processes: int, threads: int) -> dict[str, float]:
+    """One training run of ``processes`` x ``threads`` (the same global batch)."""
     spec = {
         "store": str(store), "index": str(store.with_suffix(".npz")), "model": model, "params": {},
-        "train": train_cfg(args, args.batch_size // processes, processes), "seed": 1, "threads": 2 // processes,
+        "train": train_cfg(args, args.batch_size // processes, processes), "seed": 1, "threads": threads,
         "double_stranded": True, "out_model": str(out / "model.pt"), "out_history": str(out / "history.csv"),
         "out_stats": str(out / "train_stats.json"),
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    env = worker_env(2 // processes)
+    env = worker_env(threads)
     if processes == 1:
         cmd = [sys.executable, "-c", CHILD, json.dumps(spec)]
     else:
@@ -164,16 +166,19 @@ def allreduce_worker(numel: int, out: Path, device: str) -> None:
 
 
 def compare(model: str, store: Path, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    runs: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    shapes = {"one_x2threads": (1, 2), "ddp_2x1thread": (2, 1), "one_x1thread": (1, 1)}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in shapes}
     for r in range(args.repeats):
-        for processes in (1, 2):
-            runs[processes].append(run(model, store, tmp / f"{model}-{processes}-{r}", args, processes))
-    result: dict[str, Any] = {"model": model, "parameters": runs[1][0]["parameters"]}
-    for processes, name in ((1, "one_x2threads"), (2, "ddp_2x1thread")):
+        for name, (processes, threads) in shapes.items():
+            runs[name].append(run(model, store, tmp / f"{model}-{name}-{r}", args, processes, threads))
+    result: dict[str, Any] = {"model": model, "parameters": runs["one_x2threads"][0]["parameters"]}
+    for name in shapes:
         for key in ("samples_per_s", "wall_s", "cpu_s"):
-            m, ci = mean_ci([x[key] for x in runs[processes]])
+            m, ci = mean_ci([x[key] for x in runs[name]])
             result[f"{name}_{key}"], result[f"{name}_{key}_ci95"] = round(m, 2), round(ci, 2)
-    result["ddp_over_one"] = round(result["ddp_2x1thread_samples_per_s"] / result["one_x2threads_samples_per_s"], 3)
+    ddp = result["ddp_2x1thread_samples_per_s"]
+    result["ddp_over_one"] = round(ddp / result["one_x2threads_samples_per_s"], 3)
+    result["ddp_over_one_thread"] = round(ddp / result["one_x1thread_samples_per_s"], 3)
     step_s = args.batch_size / result["ddp_2x1thread_samples_per_s"]
     comm = allreduce_seconds(int(result["parameters"]), args.device)
     result |= {"bytes_per_step": 4 * int(result["parameters"]), "allreduce_s": comm, "ddp_step_s": step_s,
@@ -209,6 +214,8 @@ def main() -> None:
             f"+- {r['ddp_2x1thread_samples_per_s_ci95']:.1f}  ratio {r['ddp_over_one']:.2f}  "
             f"(wall {r['one_x2threads_wall_s']:.1f} / {r['ddp_2x1thread_wall_s']:.1f} s, "
             f"cpu {r['one_x2threads_cpu_s']:.1f} / {r['ddp_2x1thread_cpu_s']:.1f} s)  "
+            f"[1 x 1 thread {r['one_x1thread_samples_per_s']:.1f} +- {r['one_x1thread_samples_per_s_ci95']:.1f}: "
+            f"ddp / it {r['ddp_over_one_thread']:.2f}]  "
             f"all-reduce {r['bytes_per_step'] / 2**20:.2f} MiB {1e3 * r['allreduce_s']:.2f} ms = "
             f"{100 * r['comm_share']:.1f}% of a {1e3 * r['ddp_step_s']:.1f} ms step"
         )
