@@ -23,6 +23,7 @@ from genomicdl.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 
+CLUSTER_GPUS_ENV = "GENOMICDL_TRAIN_GPUS"
 SPEC_NAME = ".ddp-spec.json"  # the workers' arguments, beside the model (a shared file system)
 
 
@@ -49,6 +50,12 @@ def cluster_gpus(train: Mapping[str, Any]) -> int:
     """GPUs a training job asks a cluster for (the SLURM profile's ``gpu``): one per rank,
     none with ``device: cpu`` (``auto`` counts on GPUs: the login node has none to see)."""
     return 0 if train["device"] == "cpu" else ranks(train)
+
+
+def export_cluster_gpus(train: Mapping[str, Any]) -> None:
+    """Set ``$GENOMICDL_TRAIN_GPUS``, which profiles/slurm reads for the training jobs'
+    ``gpu`` (a profile's expressions see environment variables, not the config)."""
+    os.environ[CLUSTER_GPUS_ENV] = str(cluster_gpus(train))
 
 
 # ------------------------------------------------------------------ the launcher

@@ -193,10 +193,15 @@ def test_slices_and_weights_of_an_uneven_last_batch() -> None:
 
 
 def test_rule_resources_and_launch_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(ddp_launch.CLUSTER_GPUS_ENV, raising=False)  # restored after the test
     assert ddp_launch.rule_resources({"processes": 1, "nodes": 1}, use_gpu=True) == {"gpu": 1}
     assert ddp_launch.rule_resources({"processes": 2, "nodes": 1}, use_gpu=False) == {"gpu": 0}
     multi = ddp_launch.rule_resources({"processes": 4, "nodes": 3}, use_gpu=True)
     assert multi == {"gpu": 4, "nodes": 3, "tasks": 3, "mpi": "srun", "tasks_per_gpu": 0}
+    assert ddp_launch.cluster_gpus({"device": "auto", "processes": 4, "nodes": 3}) == 12
+    assert ddp_launch.cluster_gpus({"device": "cpu", "processes": 4, "nodes": 3}) == 0
+    ddp_launch.export_cluster_gpus({"device": "cuda", "processes": 2, "nodes": 1})
+    assert os.environ[ddp_launch.CLUSTER_GPUS_ENV] == "2"  # what profiles/slurm reads
     single = ddp_launch.launch_command(tmp_path / "s.json", processes=2, nodes=1)
     assert "--standalone" in single and "--nproc-per-node=2" in single and single[-1] == str(tmp_path / "s.json")
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)

@@ -8,7 +8,7 @@
 from genomicdl import ddp_launch as gdist
 
 # The SLURM profile's GPU request per training job (profiles/slurm/config.yaml).
-os.environ["GENOMICDL_TRAIN_GPUS"] = str(gdist.cluster_gpus(config["train"]))
+gdist.export_cluster_gpus(config["train"])
 
 
 rule train_network:
