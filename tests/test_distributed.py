@@ -193,7 +193,7 @@ def test_slices_and_weights_of_an_uneven_last_batch() -> None:
 
 
 def test_rule_resources_and_launch_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(ddp_launch.CLUSTER_GPUS_ENV, raising=False)  # restored after the test
+    monkeypatch.setenv(ddp_launch.CLUSTER_GPUS_ENV, "unset")  # restored (or removed) after the test
     assert ddp_launch.rule_resources({"processes": 1, "nodes": 1}, use_gpu=True) == {"gpu": 1}
     assert ddp_launch.rule_resources({"processes": 2, "nodes": 1}, use_gpu=False) == {"gpu": 0}
     multi = ddp_launch.rule_resources({"processes": 4, "nodes": 3}, use_gpu=True)
