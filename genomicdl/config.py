@@ -119,6 +119,8 @@ def _check_dataset_train(cfg: Mapping[str, Any], train_schema: dict[str, Any]) -
             if key not in cfg["train"]:
                 known = ", ".join(cfg["train"])
                 raise ConfigError(f"unknown config key datasets.{name}.train.{key}: train takes {known}")
+            if key in ("processes", "nodes"):  # they size every training job's scheduler request
+                raise ConfigError(f"config key datasets.{name}.train.{key}: set it in the top-level train section")
         error = best_match(Draft202012Validator(train_schema).iter_errors({**cfg["train"], **override}))
         if error is not None:
             raise ConfigError(f"config key datasets.{name}.train.{_key_path(error)}: {error.message}")

@@ -343,7 +343,7 @@ class NetworkRun:
     def setup(self) -> None:
         batch_size = int(self.cfg["batch_size"])
         self.workers = worker_count(self.cfg["num_workers"], self.device, self.threads)
-        self.steps = math.ceil(len(self.index) / batch_size) + max(0, self.workers - 1)
+        self.steps = self.steps_per_epoch(batch_size)
         torch.manual_seed(self.seed)
         self.model = build_network(
             self.model_name,
@@ -382,6 +382,20 @@ class NetworkRun:
             len(self.index),
         )  # fmt: skip
 
+    def steps_per_epoch(self, batch_size: int) -> int:
+        """Optimiser steps per epoch (each loader worker may end on a partial batch)."""
+        return math.ceil(len(self.index) / batch_size) + max(0, self.workers - 1)
+
+    def train_pass(self, epoch: int) -> EpochStats:
+        """Train on every batch of the index once."""
+        self.stream.seed = stable_seed("epoch", self.seed, epoch)
+        return self.trainer.train_epoch(
+            epoch_batches(self.stream, self.device, self.workers), self.steps, f"epoch {epoch}"
+        )
+
+    def write_checkpoint(self, payload: dict[str, Any]) -> None:
+        save_checkpoint(payload, self.paths.checkpoint)
+
     def resume(self) -> int:
         """Load the newest readable checkpoint of this run; returns the epoch resumed from."""
         saved = load_checkpoint(self.paths.checkpoint, CHECKPOINT_FORMAT, self.fingerprint())
@@ -406,10 +420,7 @@ class NetworkRun:
         s = self.state
         epoch = s.epoch + 1
         t0 = time.perf_counter()
-        self.stream.seed = stable_seed("epoch", self.seed, epoch)
-        result = self.trainer.train_epoch(
-            epoch_batches(self.stream, self.device, self.workers), self.steps, f"epoch {epoch}"
-        )
+        result = self.train_pass(epoch)
         score, valid_loss = self.validate(store)
         self.trainer.end_epoch(score)
         improved = not math.isnan(score) and score > s.best_score
@@ -429,10 +440,9 @@ class NetworkRun:
             epoch, result.loss, valid_loss, self.score_name, score, " *" if improved else "", seconds,
             result.samples / max(result.seconds, 1e-9),
         )  # fmt: skip
-        save_checkpoint(
+        self.write_checkpoint(
             {"format": CHECKPOINT_FORMAT, "fingerprint": self.fingerprint(), **self.description(),
-             "trainer": self.trainer.state_dict(), "state": plain(vars(s))},
-            self.paths.checkpoint,
+             "trainer": self.trainer.state_dict(), "state": plain(vars(s))}
         )  # fmt: skip
         return result
 

@@ -7,10 +7,11 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
 from genomicdl.runner import run_step
 from genomicdl.engine import train_network
+from genomicdl.ddp_launch import launch, ranks
 
 run_step(
     snakemake,
-    lambda: train_network(
+    lambda: (launch if ranks(snakemake.params.train) > 1 else train_network)(
         store=snakemake.input.store,
         index=snakemake.input.index,
         model=snakemake.wildcards.model,

@@ -79,6 +79,7 @@ def test_defaults_are_not_shared_between_datasets() -> None:
         ({"datasets": {"d": {"models": ["kmer_ridge"]}}}, "datasets.d.models: 'kmer_ridge' is not in the top-level"),
         ({"datasets": {"d": {"train": {"max_epoch": 3}}}}, "unknown config key datasets.d.train.max_epoch"),
         ({"datasets": {"d": {"train": {"max_epochs": 0}}}}, "datasets.d.train.max_epochs"),
+        ({"datasets": {"d": {"train": {"processes": 2}}}}, "datasets.d.train.processes: set it in the top-level"),
         ({"predict": {"datasets": ["nope"]}}, "predict.datasets: 'nope' is not a dataset"),
     ],
 )

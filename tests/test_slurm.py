@@ -81,7 +81,7 @@ def effective_args(
 
 
 def test_slurm_profile_requests_what_a_cluster_needs(monkeypatch: pytest.MonkeyPatch) -> None:
-    args = effective_args(["--profile", str(SLURM_PROFILE)], monkeypatch)
+    args = effective_args(["--profile", str(SLURM_PROFILE)], monkeypatch, env={"GENOMICDL_TRAIN_GPUS": "1"})
     assert args.executor == "slurm"
     assert args.jobs >= 10 and args.latency_wait >= 30 and args.retries >= 1
     assert args.rerun_incomplete and args.printshellcmds
@@ -90,7 +90,8 @@ def test_slurm_profile_requests_what_a_cluster_needs(monkeypatch: pytest.MonkeyP
     assert {"mem_mb", "runtime"} <= set(args.default_resources.keys())
     training = args.set_resources["train_network"]
     assert {"gpu", "cpus_per_gpu", "mem_mb", "runtime"} <= set(training)
-    assert training["gpu"].value == 1
+    # one GPU per rank: the count workflow/rules/train.smk exports (1 by default)
+    assert eval(os.path.expandvars(training["gpu"].raw), {}, {}) == 1
 
 
 def test_slurm_profile_leaves_plugin_managed_options_out_of_slurm_extra() -> None:
@@ -406,3 +407,30 @@ def test_benchmark_equals_the_local_run(runs: Runs) -> None:
     pd.testing.assert_frame_equal(cluster.reset_index(drop=True), local.reset_index(drop=True), check_exact=True)
     for path in ("results/summary.tsv", "results/benchmark.md", "results/plots/tiny/training.png"):
         assert (runs.cluster.workdir / path).is_file(), path
+
+
+@pytest.mark.e2e
+def test_a_two_task_training_job_starts_srun_torchrun(slurm: Slurm, tmp_path: Path) -> None:
+    """train.nodes: 2 makes the training job ask SLURM for 2 tasks on 2 nodes (overridden
+    to 1 node here: the test SLURM has one) and run in the allocation's batch step, where
+    `srun` starts one torchrun per task; the two meet at a c10d rendezvous and train 2 ranks."""
+    config = tiny_config(tmp_path / "tiny.yaml", "cpu")
+    cfg = yaml.safe_load(config.read_text())
+    cfg["models"] = ["deepbind"]
+    cfg["train"] |= {"processes": 1, "nodes": 2, "max_epochs": 2}
+    config.write_text(yaml.safe_dump(cfg))
+    env = {k: v for k, v in os.environ.items() if k not in ("CUDA_VISIBLE_DEVICES", "SNAKEMAKE_PROFILE")}
+    target = "models/tiny/deepbind/none/1/train_stats.json"
+    one_node = ["--set-resources", "train_network:nodes=1", "--set-threads", "train_network=1"]
+    args = [target, "--profile", str(SLURM_PROFILE), "--configfile", str(config), *SLURM_TEST_ARGS, *one_node]
+    run = run_snakemake(tmp_path, args, env, SLURM_TIMEOUT_S)
+    assert run.returncode == 0, failed_job_logs(run)
+    training = [job_id for job_id, job in slurm_jobs(run).items() if job["rule"] == "train_network"]
+    assert len(training) == 1
+    shown = subprocess.run(["scontrol", "show", "job", training[0]], capture_output=True, text=True, timeout=30).stdout
+    assert re.search(r"\bNumTasks=2\b", shown) and re.search(r"\bJobState=COMPLETED\b", shown), shown
+    stats = json.loads((tmp_path / target).read_text())
+    assert stats["ranks"] == 2 and stats["nodes"] == 2 and stats["processes_per_node"] == 1
+    log = (tmp_path / "logs/train/tiny/deepbind/none/1.log").read_text()
+    assert "srun --ntasks=2" in log and "--nnodes=2" in log and "--rdzv-backend=c10d" in log
+    assert "rank 0 of 2" in log and "rank 1 of 2" in log

@@ -2,6 +2,13 @@
 # they will use a GPU, so --resources gpu=N bounds concurrent GPU trainings; inside the
 # job a slot allocator picks a free GPU (genomicdl.devices). With tune.enabled, a tuned
 # network trains on its study's choice (results/tune/.../best.yaml; gtune is genomicdl.tune).
+# With train.processes/nodes above 1 the job asks for a GPU per process and a task per
+# node and starts torchrun (srun torchrun on several nodes): gdist is genomicdl.ddp_launch.
+
+from genomicdl import ddp_launch as gdist
+
+# The SLURM profile's GPU request per training job (profiles/slurm/config.yaml).
+gdist.export_cluster_gpus(config["train"])
 
 
 rule train_network:
@@ -23,7 +30,7 @@ rule train_network:
         "../../envs/torch.yaml"
     threads: 2
     resources:
-        gpu=1 if USE_GPU else 0,
+        **gdist.rule_resources(config["train"], USE_GPU),
         mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),
         runtime=lambda w, input: int(max(30, input.size_mb)),
     params:
