@@ -407,7 +407,10 @@ def export_run(
     model_path = Path(model)
     check_complete(model_path)
     if family == "torch":
+        from genomicdl.finetune import summary
+
         meta = {k: v for k, v in load_network(model_path)[1].items() if k != "state_dict"}
+        meta["init_from"] = summary(meta.get("init_from"))
     else:
         from genomicdl.baselines import load_baseline
 
