@@ -240,7 +240,9 @@ def compare(
 ) -> dict[str, float]:
     """Max |onnxruntime - PyTorch| and |TorchScript - PyTorch| over ``windows``."""
     session = onnx_session(onnx_path)
-    scripted = torch.jit.load(str(ts_path))
+    with warnings.catch_warnings():  # torch.jit is deprecated in favour of torch.export, but still loads
+        warnings.simplefilter("ignore")
+        scripted = torch.jit.load(str(ts_path))
     diff = {"onnx": 0.0, "torchscript": 0.0}
     n = 0
     with torch.no_grad():

@@ -16,6 +16,7 @@ import argparse
 import gzip
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,9 @@ class ExportedModel:
         import torch
 
         torch.set_num_threads(max(1, threads))
-        module = torch.jit.load(str(self.path), map_location="cpu")
+        with warnings.catch_warnings():  # torch.jit is deprecated, still supported
+            warnings.simplefilter("ignore")
+            module = torch.jit.load(str(self.path), map_location="cpu")
 
         @torch.no_grad()
         def run(x: np.ndarray) -> np.ndarray:
