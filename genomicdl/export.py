@@ -409,10 +409,10 @@ def export_run(
     model_path = Path(model)
     check_complete(model_path)
     if family == "torch":
-        from genomicdl.finetune import summary
+        from genomicdl.finetune import summary as init_summary
 
         meta = {k: v for k, v in load_network(model_path)[1].items() if k != "state_dict"}
-        meta["init_from"] = summary(meta.get("init_from"))
+        meta["init_from"] = init_summary(meta.get("init_from"))
     else:
         from genomicdl.baselines import load_baseline
 
@@ -437,3 +437,57 @@ def export_run(
         export_model(model_path, out_dir, store_windows(store, "test", windows), tolerance=tolerance, finish=card)
     else:
         copy_baseline(model_path, out_dir, finish=card)
+
+
+class OnnxScorer:
+    """A network scored through onnxruntime (genomicdl.variants' Scorer protocol): the
+    prediction graph -- sigmoid and strand averaging included -- exported in memory at
+    load, then ref and alt windows in batches of ``batch_size`` through one session."""
+
+    @classmethod
+    def load(cls, model_path: str | Path, batch_size: int = 128, threads: int = 1) -> OnnxScorer:
+        """The scorer of a trained model.pt."""
+        module, meta = prediction_module(model_path)
+        return cls(module, meta, batch_size, threads)
+
+    def __init__(self, module: Prediction, meta: dict[str, Any], batch_size: int = 128, threads: int = 1) -> None:
+        import io
+
+        self.tasks, self.window = list(meta["tasks"]), int(meta["window"])
+        self.alphabet, self.variable, self.batch_size = meta["alphabet"], bool(meta.get("variable")), batch_size
+        x = np.zeros((2, get(self.alphabet).channels, self.window), np.float32)
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            names = input_names(meta)
+            torch.onnx.export(
+                module,
+                example_inputs(meta, (x, np.full(2, self.window))),
+                buf,
+                input_names=names,
+                output_names=["y"],
+                dynamic_axes={n: {0: "batch"} for n in [*names, "y"]},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = max(1, threads), 1
+        self.session = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+
+    def probabilities(self, codes: np.ndarray) -> np.ndarray:
+        from genomicdl.sequence import one_hot
+
+        out = np.empty((len(codes), len(self.tasks)), np.float32)
+        for lo in range(0, len(codes), self.batch_size):
+            c = codes[lo : lo + self.batch_size]
+            feed = {"x": one_hot(c, self.alphabet)}
+            if self.variable:
+                feed["lengths"] = np.full(len(c), self.window, np.int64)
+            out[lo : lo + len(c)] = self.session.run(None, feed)[0]
+        return out
+
+    def score(self, ref: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = self.probabilities(np.concatenate([ref, alt]))
+        return p[: len(ref)], p[len(ref) :]
