@@ -446,15 +446,21 @@ class OnnxScorer:
 
     @classmethod
     def load(cls, model_path: str | Path, batch_size: int = 128, threads: int = 1) -> OnnxScorer:
-        """The scorer of a trained model.pt."""
+        """The scorer of a trained model.pt (binary and multilabel: sigmoid outputs, as PyTorch's scorer)."""
         module, meta = prediction_module(model_path)
-        return cls(module, meta, batch_size, threads)
+        if module.target.kind not in ("binary", "multilabel"):
+            raise ExportError(f"{model_path}: onnxruntime scoring covers binary and multilabel models")
+        try:
+            return cls(module, meta, batch_size, threads)
+        except Exception as err:  # an exporter's own error
+            raise ExportError(f"{model_path}: could not be exported ({type(err).__name__}: {err})") from err
 
     def __init__(self, module: Prediction, meta: dict[str, Any], batch_size: int = 128, threads: int = 1) -> None:
         import io
 
         self.tasks, self.window = list(meta["tasks"]), int(meta["window"])
         self.alphabet, self.variable, self.batch_size = meta["alphabet"], bool(meta.get("variable")), batch_size
+        self.rc_average = module.rc_average
         x = np.zeros((2, get(self.alphabet).channels, self.window), np.float32)
         buf = io.BytesIO()
         with warnings.catch_warnings():
