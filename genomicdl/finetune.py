@@ -106,14 +106,14 @@ def load_source(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, An
         raise InitError(f"init_from: {path} does not exist (train the source run first)")
     if path.suffix == ".ts":
         import json
+        import warnings
 
+        with warnings.catch_warnings():  # torch.jit is deprecated, still supported
+            warnings.simplefilter("ignore")
+            scripted = torch.jit.load(str(path), map_location="cpu")
         info = json.loads(path.with_name("export.json").read_text())
         card = json.loads(path.with_name("model_card.json").read_text())
-        state = {
-            k.removeprefix("net."): v
-            for k, v in torch.jit.load(str(path), map_location="cpu").state_dict().items()
-            if k.startswith("net.")
-        }
+        state = {k.removeprefix("net."): v for k, v in scripted.state_dict().items() if k.startswith("net.")}
         meta = {
             "model": info["model"],
             "params": card["model"]["params"],

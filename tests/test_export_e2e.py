@@ -88,7 +88,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     workdir = tmp_path_factory.mktemp("export_e2e")
     inputs(workdir)
     cfg = config(workdir)
-    targets = ["export/src/deepbind/none/1", "export/src/kmer_logreg/none/1", "export/ft/deepbind/none/1"]
+    targets = [
+        "export/src/deepbind/none/1",
+        "export/src/kmer_logreg/none/1",
+        "export/ft/deepbind/none/1",
+        "results/ft/kmer_logreg/none/1/predictions.tsv.gz",
+    ]
     return workdir, snakemake([*targets, "--cores", "1", "--configfile", str(cfg)], cwd=workdir)
 
 

@@ -241,3 +241,32 @@ def test_init_from_a_model_of_another_alphabet_or_window_is_a_clear_error(
         run(new, tmp_path / "index.npz", tmp_path / "ft", init(source, trained))
     assert str(trained) in str(err.value)
     assert not (tmp_path / "ft" / "model.pt").exists()
+
+
+def test_init_from_an_exported_torchscript_file(source: dict[str, Any], trained: Path, tmp_path: Path) -> None:
+    """An export folder's model.ts (with its export.json and model card beside it) starts a network too."""
+    from genomicdl.export import encode_batch, export_model
+    from genomicdl.files import write_json_atomic
+
+    with Store(source["store"]) as st:
+        rows = st.rows("test")[:16]
+        batch = encode_batch(st.batches(rows, 16).__next__()[1], st.lengths[rows], "dna", 40)
+    saved = load_torch(trained)
+    export_model(
+        trained,
+        tmp_path / "export",
+        [batch],
+        finish=lambda d, _: write_json_atomic(d / "model_card.json", {"model": {"params": saved["params"]}}),
+    )
+    seq = np.random.default_rng(9).integers(0, 4, (120, 40)).astype(np.uint8)
+    new = write_store(tmp_path / "new.h5", seq, splits(120))
+    rebalance(new, "none", 1, 1.0, tmp_path / "index.npz", tmp_path / "counts.tsv")
+    stats = run(
+        new,
+        tmp_path / "index.npz",
+        tmp_path / "ft",
+        init(source, trained, file=str(tmp_path / "export" / "model.ts"), freeze=True),
+    )
+    assert stats["init_from"]["copied"] > 0 and stats["init_from"]["new_head"] == []
+    before, after = saved["state_dict"], load_torch(tmp_path / "ft" / "model.pt")["state_dict"]
+    assert torch.equal(before["conv.weight"], after["conv.weight"])
