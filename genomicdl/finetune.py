@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from genomicdl.errors import GenomicdlError
+
+if TYPE_CHECKING:  # torch is imported where a network is touched: the Snakefile reads this module
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ def check_config(config: Mapping[str, Any]) -> None:
         if not raw:
             continue
         src = raw.get("dataset")
+        if src is None and raw.get("file") is None:
+            raise InitError(f"datasets.{name}.init_from: name a source dataset (dataset:) or a model file (file:)")
         if raw.get("file") is None and src not in config["datasets"]:
             raise InitError(f"datasets.{name}.init_from.dataset: {src!r} is not a dataset of the config")
         if src == name:
@@ -101,6 +105,8 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 def load_source(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """(network state_dict, description) of a trained model.pt or an exported model.ts."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise InitError(f"init_from: {path} does not exist (train the source run first)")

@@ -6,27 +6,13 @@ EXPORT = config["export"]
 EXPORT_DIR = "export/{dataset}/{model}/{balance}/{seed}"
 
 
-def exported_runs():
-    chosen = EXPORT["datasets"]
-    return [
-        (d, m, b, s)
-        for d, m, b, s in runs()
-        if EXPORT["enabled"]
-        and m in TORCH_MODELS + BASELINE_MODELS
-        and (chosen is None or d in chosen)
-    ]
-
-
-def export_command(w):
-    """The command that reproduces an export (training, evaluation and all)."""
-    files = "".join(f" --configfile {f}" for f in workflow.config_settings.configfiles)
-    return f"snakemake {EXPORT_DIR.format(**dict(w.items()))} --cores 1{files}"
-
-
 register_targets(
     lambda: [
         EXPORT_DIR.format(dataset=d, model=m, balance=b, seed=s)
-        for d, m, b, s in exported_runs()
+        for d, m, b, s in runs()
+        if EXPORT["enabled"]
+        and m in TORCH_MODELS + BASELINE_MODELS
+        and (EXPORT["datasets"] is None or d in EXPORT["datasets"])
     ]
 )
 
@@ -62,7 +48,8 @@ rule export:
         },
         local=lambda w: resource_paths(w.dataset),
         published=lambda w: DATASETS[w.dataset]["published"],
-        command=export_command,
+        command=lambda w: f"snakemake {EXPORT_DIR.format(**dict(w.items()))} --cores 1"
+        + "".join(f" --configfile {f}" for f in workflow.config_settings.configfiles),
         bootstrap=config["evaluate"]["bootstrap"],
         tolerance=EXPORT["tolerance"],
         windows=EXPORT["windows"],
