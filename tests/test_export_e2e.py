@@ -163,4 +163,4 @@ def test_an_init_from_of_an_unknown_dataset_fails_before_any_job(tmp_path: Path)
     cfg = config(tmp_path, dataset="nowhere")
     result = snakemake(["-n", "--cores", "1", "--configfile", str(cfg)], cwd=tmp_path)
     assert result.returncode != 0
-    assert "datasets.ft.init_from.dataset: 'nowhere' is not a dataset of the config" in result.stderr
+    assert "datasets.ft.init_from.dataset: 'nowhere' is not a dataset of the config" in result.stdout + result.stderr
