@@ -40,9 +40,6 @@ log = logging.getLogger(__name__)
 OPSET = 18
 #: Largest tolerated |onnxruntime - PyTorch| on the validation windows (float32 graphs).
 TOLERANCE = 1e-4
-#: Files an export directory of a network holds (besides its model card).
-FILES = ("model.onnx", "model.ts", "export.json")
-
 
 #: Called with (temporary export directory, export.json or None) before it is renamed.
 Finish = Callable[[Path, "dict[str, Any] | None"], None]
