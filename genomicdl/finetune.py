@@ -63,8 +63,8 @@ def spec(config: Mapping[str, Any], dataset: str, model: str, balance: str, seed
     if not raw:
         return None
     s = DEFAULTS | dict(raw)
-    if s["file"]:
-        return s | {"model": s["model"] or model}
+    if s["file"]:  # another architecture's file (when named) leaves this run from scratch
+        return None if s["model"] not in (None, model) else s | {"model": model}
     s["model"] = s["model"] or model
     if s["model"] != model:
         return None
@@ -98,6 +98,14 @@ def check_config(config: Mapping[str, Any]) -> None:
             raise InitError(f"datasets.{name}.init_from.dataset: {src!r} is not a dataset of the config")
         if src == name:
             raise InitError(f"datasets.{name}.init_from.dataset: a dataset cannot start from its own model")
+        if raw.get("file") is None:  # what the config already says; the training job checks the files
+            for key in ("alphabet", "window"):
+                mine, theirs = ds.get(key), config["datasets"][src].get(key)
+                if mine is not None and theirs is not None and mine != theirs:
+                    raise InitError(
+                        f"datasets.{name}.init_from: {name} has {key} {mine}, its source {src} has "
+                        f"{theirs} -- a network cannot start from a model of another {key}"
+                    )
 
 
 # ------------------------------------------------------------------ the source model

@@ -270,3 +270,22 @@ def test_init_from_an_exported_torchscript_file(source: dict[str, Any], trained:
     assert stats["init_from"]["copied"] > 0 and stats["init_from"]["new_head"] == []
     before, after = saved["state_dict"], load_torch(tmp_path / "ft" / "model.pt")["state_dict"]
     assert torch.equal(before["conv.weight"], after["conv.weight"])
+
+
+def test_the_config_check_refuses_another_alphabet_or_window_before_any_job() -> None:
+    from genomicdl.finetune import check_config, spec
+
+    datasets = {
+        "src": {"alphabet": "dna", "window": 101},
+        "ft": {"alphabet": "dna", "window": 101, "init_from": {"dataset": "src"}},
+    }
+    check_config({"datasets": datasets})
+    assert spec({"datasets": datasets}, "ft", "deepbind", "none", 2)["file"] == "models/src/deepbind/none/2/model.pt"
+    for key, value in (("alphabet", "rna"), ("window", 200)):
+        bad = {**datasets, "ft": {**datasets["ft"], key: value}}
+        with pytest.raises(InitError, match=f"ft has {key} {value}, its source src has .* another {key}"):
+            check_config({"datasets": bad})
+    with pytest.raises(InitError, match="cannot start from its own model"):
+        check_config({"datasets": {"src": {"init_from": {"dataset": "src"}}}})
+    named = {"ft": {"init_from": {"file": "m.ts", "model": "danq"}}}
+    assert spec({"datasets": named}, "ft", "deepbind", "none", 1) is None  # another architecture: from scratch
