@@ -115,9 +115,10 @@ def read_fasta(path: str | Path, alphabet: str) -> Iterator[tuple[str, np.ndarra
     with pysam.FastxFile(str(path)) as fh:
         for n, rec in enumerate(fh, 1):
             if rec.sequence is None or not rec.sequence:
-                raise InputError(path, f"record {n} ({rec.name}) has no sequence")
+                raise InputError(path, f"record {n} ({rec.name or rec.comment}) has no sequence")
+            name = rec.name or (rec.comment or "").split(" ")[0] or f"record_{n}"  # "> chr1,+,..." headers
             try:
-                yield rec.name, encode(rec.sequence, alphabet)
+                yield name, encode(rec.sequence, alphabet)
             except AlphabetError as err:
                 raise InputError(path, f"record {n} ({rec.name}): {err}") from None
 

@@ -244,3 +244,14 @@ def test_a_bad_letter_names_the_record_and_writes_nothing(tmp_path: Path) -> Non
     assert proc.returncode == 1
     assert "bad.fa" in proc.stderr and "record 2 (broken)" in proc.stderr and "J" in proc.stderr
     assert not (tmp_path / "p.tsv").exists()
+
+
+def test_fasta_headers_with_a_space_after_the_marker_keep_their_name(tmp_path: Path) -> None:
+    """RBP-31's FASTA writes "> chr1,+,899156,899256; class:1": the record is named by its first word."""
+    from genomicdl.exported import read_fasta
+
+    (tmp_path / "s.fa").write_text("> chr1,+,899156,899256; class:1\nACGT\nAC\n>plain\nGG\n")
+    assert [(n, len(c)) for n, c in read_fasta(tmp_path / "s.fa", "dna")] == [
+        ("chr1,+,899156,899256;", 6),
+        ("plain", 2),
+    ]
