@@ -17,6 +17,14 @@ fraction per CPU-second (FLOPs done per CPU-second of the scoring process, over 
 matmul's FLOPs per CPU-second), which sharing does not distort. The last line is one
 JSON object.
 
+Each size is scored twice, in fresh processes, by the two engines of the stage: PyTorch
+(genomicdl.variants.NetworkScorer) and onnxruntime (genomicdl.export.OnnxScorer: the same
+network, sigmoid and strand averaging exported to ONNX in memory at load -- the export's
+~1 s is inside the timed span); the ratio onnxruntime / PyTorch of variants per second
+and per CPU-second is printed, and the maximum |difference| of their scores on the
+first 512 variants. Only ``write_scores`` and the scorer's construction are timed (not
+the genome, the VCF or the model's construction).
+
 The network is DeepSEA at the paper's sizes (Zhou & Troyanskaya 2015: convolutions of
 320, 480 and 960 filters of width 8, max-pooling by 4, a 925-unit layer, 919 outputs),
 genomicdl.models' ``deepsea`` (same-length convolutions, batch norm off). Its cost grows
@@ -24,7 +32,7 @@ with the window: 4.4 GFLOP per variant at the paper's 1,000 bp, where 10^5 varia
 take hours on two CPU cores; the default window is 100 bp (about 12 M parameters and
 0.5 GFLOP per variant), like the demo's windows; `--window 1000` gives the paper's.
 
-    python bench/variants.py [--sizes 10000 100000] [--window 100] [--threads 2]
+    python bench/variants.py [--sizes 10000 100000] [--window 100] [--threads 2] [--engines torch onnxruntime]
 """
 
 from __future__ import annotations
@@ -47,7 +55,6 @@ from memory import peak_rss_mb  # noqa: E402
 
 TASKS = 919
 SETTINGS = {"ref_mismatch": "fail", "bad_records": "fail", "max_allele_length": 50, "chunk_size": 1024}
-
 
 
 def deepsea(window: int, tasks: int = TASKS) -> tuple[object, str]:
@@ -118,8 +125,10 @@ def matmul_flops(threads: int, seconds: float = 10.0, size: int = 2048) -> dict[
     return {"wall": wall, "cpu": cpu}
 
 
-def child(vcf: str, genome: str, window: int, threads: int, out: str) -> dict:
-    """Score one VCF with the real stage (in a fresh process)."""
+def child(vcf: str, genome: str, window: int, threads: int, out: str, engine: str = "torch") -> dict:
+    """Score one VCF with the real stage (in a fresh process) through ``engine``."""
+    import gzip
+
     import torch
 
     from genomicdl.variants import NetworkScorer, write_scores
@@ -127,12 +136,39 @@ def child(vcf: str, genome: str, window: int, threads: int, out: str) -> dict:
 
     torch.set_num_threads(threads)
     model, _ = deepsea(window)
-    meta = {"tasks": [f"t{i}" for i in range(TASKS)], "window": window, "rc_average": True}
-    scorer = NetworkScorer(model, meta)
+    meta = {"tasks": [f"t{i}" for i in range(TASKS)], "window": window, "rc_average": True, "alphabet": "dna"}
     t0, c0 = time.perf_counter(), time.process_time()
+    if engine == "onnxruntime":
+        from genomicdl.export import OnnxScorer, Prediction
+        from genomicdl.targets import Target
+
+        module = Prediction(model, Target("binary", tuple(meta["tasks"])), "dna", rc_average=True, variable=False)
+        scorer = OnnxScorer(module.eval(), meta, threads=threads)
+    else:
+        scorer = NetworkScorer(model, meta)
     summary = write_scores(VcfReader(vcf), genome, scorer, SETTINGS, f"{out}.vcf.gz", f"{out}.tsv.gz", f"{out}.json")
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"variants": summary["scored"], "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_rss_mb()}
+    with gzip.open(f"{out}.tsv.gz", "rt") as fh:  # the first 512 variants' scores, to compare the engines
+        head = [line.rstrip("\n").split("\t") for _, line in zip(range(513), fh)]
+    return {
+        "variants": summary["scored"],
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": peak_rss_mb(),
+        "head": head,
+    }
+
+
+def max_difference(a: list[list[str]], b: list[list[str]]) -> float:
+    """Largest |difference| between the numeric cells of two score tables' heads."""
+    worst = 0.0
+    for ra, rb in zip(a[1:], b[1:]):
+        for x, y in zip(ra, rb):
+            try:
+                worst = max(worst, abs(float(x) - float(y)))
+            except ValueError:
+                continue
+    return worst
 
 
 def write_vcf(path: Path, genome: str, chroms: dict[str, int], n: int, seed: int) -> None:
@@ -163,6 +199,37 @@ def run_child(args: list[str]) -> dict:
     return memory.run_child(__file__, args)
 
 
+def engine_comparison(by_engine: dict[str, dict[str, dict]], sizes: list[str]) -> dict:
+    """Per engine: variants/s and per CPU-second at each size; onnxruntime / torch ratios
+    and the largest score difference between them."""
+    out: dict = {
+        e: {
+            n: {
+                "variants_per_s": round(r[n]["variants"] / r[n]["seconds"], 2),
+                "variants_per_cpu_s": round(r[n]["variants"] / r[n]["cpu_seconds"], 2),
+            }
+            for n in sizes
+        }
+        for e, r in by_engine.items()
+    }
+    if {"torch", "onnxruntime"} <= by_engine.keys():
+        t, o = by_engine["torch"], by_engine["onnxruntime"]
+        for n in sizes:
+            wall = (o[n]["variants"] / o[n]["seconds"]) / (t[n]["variants"] / t[n]["seconds"])
+            cpu = (o[n]["variants"] / o[n]["cpu_seconds"]) / (t[n]["variants"] / t[n]["cpu_seconds"])
+            diff = max_difference(t[n]["head"], o[n]["head"])
+            out.setdefault("onnxruntime_over_torch", {})[n] = {
+                "wall": round(wall, 3),
+                "cpu": round(cpu, 3),
+                "max_abs_score_diff": diff,
+            }
+            print(
+                f"{int(n):>9,} SNVs: onnxruntime / PyTorch = {wall:.2f}x per wall second, {cpu:.2f}x per CPU-second; "
+                f"max |score difference| {diff:.2g}"
+            )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -170,11 +237,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--chrom-mb", type=int, default=10)
     parser.add_argument("--workdir", type=Path, help="keep the synthetic genome and VCFs here and reuse them")
-    parser.add_argument("--child", nargs=5)
+    parser.add_argument("--engines", nargs="+", default=["torch", "onnxruntime"], choices=["torch", "onnxruntime"])
+    parser.add_argument("--child", nargs=6)
     args = parser.parse_args()
     if args.child:
-        vcf, genome, window, threads, out = args.child
-        print(json.dumps(child(vcf, genome, int(window), int(threads), out)))
+        vcf, genome, window, threads, out, engine = args.child
+        print(json.dumps(child(vcf, genome, int(window), int(threads), out, engine)))
         return
 
     from genomicdl.genome import prepare_genome
@@ -200,20 +268,23 @@ def main() -> None:
             prepare_genome(tmp / "genome.fa", genome)
             (tmp / "genome.fa").unlink()
         before = matmul_flops(args.threads)
-        results = {}
+        by_engine: dict[str, dict[str, dict]] = {e: {} for e in args.engines}
         for n in args.sizes:
             vcf = tmp / f"snvs.{n}.vcf"
             if not vcf.exists():
                 write_vcf(vcf, str(genome), chroms, n, seed=n)
-            job = [str(vcf), str(genome), str(args.window), str(args.threads), str(tmp / f"out.{n}")]
-            results[str(n)] = run_child(job)
-            for made in tmp.glob(f"out.{n}.*"):  # GBs at 10^5 variants x 919 tasks
-                made.unlink()
-            r = results[str(n)]
-            print(
-                f"{n:>9,} SNVs: {r['variants'] / r['seconds']:8.1f} variants/s ({r['seconds']:.1f} s, "
-                f"{r['cpu_seconds']:.1f} CPU-s), peak RSS {r['peak_rss_mb']:.0f} MB"
-            )
+            for engine in args.engines:
+                job = [str(vcf), str(genome), str(args.window), str(args.threads), str(tmp / f"out.{n}"), engine]
+                by_engine[engine][str(n)] = r = run_child(job)
+                for made in tmp.glob(f"out.{n}.*"):  # GBs at 10^5 variants x 919 tasks
+                    made.unlink()
+                print(
+                    f"{n:>9,} SNVs, {engine:>11}: {r['variants'] / r['seconds']:8.1f} variants/s "
+                    f"({r['seconds']:.1f} s, "
+                    f"{r['cpu_seconds']:.1f} CPU-s), peak RSS {r['peak_rss_mb']:.0f} MB"
+                )
+        results = by_engine[args.engines[0]]
+        engines = engine_comparison(by_engine, [str(n) for n in args.sizes])
         after = matmul_flops(args.threads)
     # the limit: the median rate of 10 s of back-to-back products before and 10 s after
     # the scoring (what a minutes-long job can sustain); the best single product (a burst
@@ -259,6 +330,8 @@ def main() -> None:
                 "threads": args.threads,
                 "load_average": round(load, 2),
                 "network": origin,
+                "engine": args.engines[0],
+                "engines": engines,
             }
         )
     )

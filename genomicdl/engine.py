@@ -100,6 +100,7 @@ class Trainer:
         weights: np.ndarray | None = None,
         rc_augment: bool = False,
         steps_per_epoch: int = 1,
+        param_groups: list[dict[str, Any]] | None = None,
     ) -> None:
         self.model, self.device, self.target = model, device, target
         self.encoder = DeviceEncoder(device, alphabet)
@@ -110,7 +111,8 @@ class Trainer:
         w = np.ones(target.outputs, np.float32) if weights is None else np.asarray(weights, np.float32)
         self.loss = KindLoss(target, strategy, torch.from_numpy(w).to(device), float(cfg["focal_gamma"]))
         self.params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(self.params, lr=cfg["learning_rate"], weight_decay=cfg["weight_decay"])
+        groups = param_groups or self.params  # fine-tuning: head and trunk groups (genomicdl.finetune)
+        self.optimizer = torch.optim.AdamW(groups, lr=cfg["learning_rate"], weight_decay=cfg["weight_decay"])
         self.schedule = cfg["lr_schedule"]
         warmup = round(float(cfg["warmup_epochs"]) * steps_per_epoch) if self.schedule != "plateau" else 0
         total = int(cfg["max_epochs"]) * steps_per_epoch
@@ -250,6 +252,7 @@ def train_network(
     out_stats: str,
     checkpoint: str | None = None,
     on_epoch: EpochCallback | None = None,
+    init_from: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train one network; resumes from ``checkpoint`` (default: checkpoint.pt beside
     ``out_model``) when it exists and belongs to the same configuration. ``on_epoch``
@@ -260,7 +263,7 @@ def train_network(
     try:
         run = NetworkRun(
             paths, model, dict(params), train, seed=seed, threads=threads, double_stranded=double_stranded,
-            on_epoch=on_epoch,
+            on_epoch=on_epoch, init_from=init_from,
         )  # fmt: skip
         return run.execute(slot.device if slot else None)
     finally:
@@ -282,8 +285,10 @@ class NetworkRun:
         threads: int,
         double_stranded: bool,
         on_epoch: EpochCallback | None = None,
+        init_from: Mapping[str, Any] | None = None,
     ) -> None:
         self.paths, self.model_name, self.params, self.cfg = paths, model_name, params, cfg
+        self.init_from, self.init_report = dict(init_from) if init_from else None, None
         self.seed, self.threads, self.on_epoch = seed, threads, on_epoch
         self.device = resolve_device(cfg["device"])
         torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
@@ -325,6 +330,7 @@ class NetworkRun:
             "seed": self.seed,
             "balance": self.strategy,
             "versions": versions(),
+            "init_from": self.init_report,
         }
 
     def fingerprint(self) -> str:
@@ -337,6 +343,7 @@ class NetworkRun:
                 "index": hashlib.sha256(self.index.tobytes()).hexdigest(),
                 "weights": self.weights.tolist(),
                 "store": self.n_rows,
+                "init_from": self.init_from,
             }
         )
 
@@ -353,6 +360,14 @@ class NetworkRun:
             variable=self.variable,
             params=self.params,
         ).to(self.device)
+        groups = None
+        if self.init_from:  # start from another run's network, behind the leakage guard
+            from genomicdl.finetune import prepare
+
+            groups, self.init_report = prepare(
+                self.model, self.init_from, model=self.model_name, store=self.paths.store, target=self.target,
+                alphabet=self.alphabet, window=self.window, lr=float(self.cfg["learning_rate"]),
+            )  # fmt: skip
         self.n_params = sum(p.numel() for p in self.model.parameters())
         self.trainer = Trainer(
             self.model,
@@ -364,6 +379,7 @@ class NetworkRun:
             weights=self.weights,
             rc_augment=self.rc_augment,
             steps_per_epoch=self.steps,
+            param_groups=groups,
         )
         self.stream = StoreStream(
             self.paths.store,
@@ -509,4 +525,12 @@ class NetworkRun:
             "loader_wait_fraction": round(totals.wait_seconds / totals.seconds, 4) if totals.seconds else None,
             "peak_gpu_memory_mb": round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if cuda else None,
             "resumed_from_epoch": resumed_from or None,
+            "init_from": _init_summary(self.init_report),
         }
+
+
+def _init_summary(report: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A fine-tuning report for train_stats.json: the guard's counts, not its row list."""
+    from genomicdl.finetune import summary
+
+    return summary(report)

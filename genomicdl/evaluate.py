@@ -152,6 +152,10 @@ def evaluate_run(
     """Write predictions (valid + test), arrays and every metric of one run."""
     with Store(store) as st:
         valid, test = st.rows("valid"), st.rows("test")
+        if family == "torch":  # a fine-tuned run leaves out the test rows its leakage guard dropped
+            from genomicdl.finetune import excluded_test_rows
+
+            test = np.setdiff1d(test, excluded_test_rows(model))
         if len(test) == 0:
             raise ValueError(f"{store}: the test split is empty")
         rows = np.concatenate([valid, test])

@@ -114,15 +114,24 @@ class BaselineScorer:
         return p[: len(ref)], p[len(ref) :]
 
 
-def load_scorer(model_path: str, family: str, batch_size: int = 128, device: str = "auto") -> Scorer:
+def load_scorer(
+    model_path: str, family: str, batch_size: int = 128, device: str = "auto", engine: str = "auto", threads: int = 1
+) -> Scorer:
     """The scorer of a saved model of either family (``batch_size`` windows a forward
     pass, twice that with reverse complements: small batches stay in the CPU's caches);
-    networks run on the GPU when there is one (``device`` auto) unless told cpu."""
+    networks run on the GPU when there is one (``device`` auto) unless told cpu.
+    ``engine`` onnxruntime scores networks through onnxruntime on the CPU; auto is PyTorch,
+    the faster of the two on CPU in bench/variants.py (README, "Export and fine-tuning")."""
     if family == "torch":
         from genomicdl.inference import load_network, resolve_device
 
+        dev = resolve_device("cpu" if device == "cpu" else "auto")
+        if engine == "onnxruntime":
+            from genomicdl.export import OnnxScorer
+
+            return OnnxScorer.load(model_path, batch_size, threads)
         model, meta = load_network(model_path)
-        return NetworkScorer(model, meta, batch_size, str(resolve_device("cpu" if device == "cpu" else "auto")))
+        return NetworkScorer(model, meta, batch_size, str(dev))
     from genomicdl.baselines import load_baseline
 
     model, meta = load_baseline(model_path)
@@ -411,7 +420,7 @@ def score_variants(
     torch.set_num_threads(max(1, threads))
     name = f"{vcf_path} (from {source})" if source and source != vcf_path else vcf_path
     reader = VcfReader(vcf_path, name)
-    scorer = load_scorer(model_path, family)
+    scorer = load_scorer(model_path, family, engine=settings.get("engine", "auto"), threads=threads)
     return write_scores(reader, genome_path, scorer, settings, out_vcf, out_tsv, out_summary, aliases, run)
 
 

@@ -23,5 +23,6 @@ run_step(
         out_model=snakemake.output.model,
         out_history=snakemake.output.history,
         out_stats=snakemake.output.stats,
+        init_from=snakemake.params.get("init_from"),
     ),
 )

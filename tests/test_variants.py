@@ -153,9 +153,12 @@ def test_windows_centre_each_allele(genome: Path) -> None:
     assert np.array_equal(edge[:5], [4] * 5)  # N beyond the chromosome start
 
 
-def test_scores_are_strand_symmetric(model: Path) -> None:
-    scorer = load_scorer(str(model), "torch")
-    assert isinstance(scorer, NetworkScorer) and scorer.rc_average
+@pytest.mark.parametrize("engine", ["torch", "onnxruntime"])
+def test_scores_are_strand_symmetric(model: Path, engine: str) -> None:
+    from genomicdl.export import OnnxScorer
+
+    scorer = load_scorer(str(model), "torch", engine=engine)
+    assert isinstance(scorer, NetworkScorer if engine == "torch" else OnnxScorer) and scorer.rc_average
     codes = np.random.default_rng(0).integers(0, 4, (8, WINDOW)).astype(np.uint8)
     codes[0, 20:26] = to_codes("CACGTG")
     codes[1, 20:26] = to_codes("GGGTAA")  # TTACCC on the other strand

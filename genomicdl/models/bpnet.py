@@ -79,10 +79,10 @@ class BPNet(Network):
         h, _ = self.trunk(x)
         lo = (h.shape[-1] - self.output_length) // 2
         logits = self.profile(h)[:, :, lo : lo + self.output_length]  # (n, tracks, output_length)
-        binned = torch.logsumexp(logits.reshape(len(x), self.tracks, self.bins, -1), dim=-1)
+        binned = torch.logsumexp(logits.reshape(x.shape[0], self.tracks, self.bins, -1), dim=-1)
         log_total = self.counts(h.mean(-1))  # (n, tracks)
         out = torch.log_softmax(binned, dim=-1) + log_total[:, :, None]
-        return out.reshape(len(x), -1)
+        return out.reshape(x.shape[0], -1)
 
 
 class BinnedSignal(Network):
@@ -120,8 +120,9 @@ class BinnedSignal(Network):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         h, _ = self.trunk(x)
-        scale = h.shape[-1] / x.shape[-1]
-        lo = int(round((x.shape[-1] - self.output_length) / 2 * scale))
-        width = max(self.bins, int(round(self.output_length * scale)))
+        length = int(x.shape[-1])  # plain ints: the geometry is fixed by the window (and traces)
+        scale = int(h.shape[-1]) / length
+        lo = round((length - self.output_length) / 2 * scale)
+        width = max(self.bins, round(self.output_length * scale))
         h = F.adaptive_avg_pool1d(h[:, :, lo : lo + width], self.bins)
-        return self.head(h).reshape(len(x), -1)
+        return self.head(h).reshape(x.shape[0], -1)

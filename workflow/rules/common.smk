@@ -92,6 +92,7 @@ def data_config(dataset):
         k: v
         for k, v in DATASETS[dataset].items()
         if k not in ("published", "variants", "double_stranded", "models", "train")
+        and k != "init_from"  # fine-tuning starts the networks, not the data
     }
 
 

@@ -10,12 +10,20 @@ from genomicdl import ddp_launch as gdist
 # The SLURM profile's GPU request per training job (profiles/slurm/config.yaml).
 gdist.export_cluster_gpus(config["train"])
 
+from genomicdl import finetune as gfinetune  # noqa: E402
+
+try:
+    gfinetune.check_config(config)
+except gfinetune.InitError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
+
 
 rule train_network:
     input:
         store="data/{dataset}/dataset.h5",
         index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
         tuned=lambda w: gtune.best_path(config, w.dataset, w.model) or [],
+        init=lambda w: gfinetune.inputs(config, w.dataset, w.model, w.balance, w.seed),
     output:
         model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
         history="models/{dataset}/{model}/{balance}/{seed}/history.csv",
@@ -37,6 +45,9 @@ rule train_network:
         params=lambda w: gtune.train_settings(config, w.dataset, w.model)[0],
         train=lambda w: gtune.train_settings(config, w.dataset, w.model)[1],
         double_stranded=lambda w: DATASETS[w.dataset]["double_stranded"],
+        init_from=lambda w: gfinetune.spec(
+            config, w.dataset, w.model, w.balance, w.seed
+        ),
     script:
         "../../scripts/train.py"
 
