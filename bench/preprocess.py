@@ -29,14 +29,20 @@ the wall clock from process start to exit measured by this parent, so interprete
 start-up, imports, reading and writing are all in. Ours' first run is the sum of two
 processes (prepare, then preprocess), as in the workflow. Not timed: writing the
 synthetic genome, gzipping it, writing the common path's BED files, Snakemake's own
-job overhead, and deleting outputs between runs. All files are in the page cache (a
+job overhead, and deleting outputs between runs (each side's outputs are deleted before
+it runs, untimed, as Snakemake deletes a job's outputs before the job: replacing a
+200 MB file costs its own unlink and discard). All files are in the page cache (a
 warm disk), on both sides. Each measurement is repeated ``--repeats`` times, the sides
 interleaved (ours, common, ours, ...) so that both see the same machine load; medians
-are reported. Peak RSS is VmHWM of each process (bedtools' own peak separately).
+are reported. CPU time is user + system of each child and its own children
+(getrusage), which a loaded machine inflates far less than wall time. Peak RSS is
+VmHWM of each process (bedtools' own peak separately).
 
 Prints seconds, windows/s and peak RSS per size; the last line is one JSON object with
 ``speedup_prepared`` (b) and ``speedup_first_run`` (a), both at the largest size, and
-``prepare_genome_s``.
+``prepare_genome_s``. Each run appends that object, with the commit, date, machine and
+load, to ``bench/history/preprocess.jsonl`` (``--no-history``: not);
+``make bench-check`` compares the latest record with the earlier ones.
 
     python bench/preprocess.py [--chrom-mb 50] [--sizes 10000 100000 1000000] [--repeats 3]
 """
@@ -46,6 +52,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,6 +66,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import history  # noqa: E402
 import memory  # noqa: E402
 
 WINDOW = 200
@@ -187,11 +196,21 @@ def child_main(args: list[str]) -> None:
 
 
 def timed_child(args: list[str]) -> dict:
-    """A child's result plus its wall time from start to exit (what the user pays)."""
+    """A child's result plus its wall time from start to exit (what the user pays) and its
+    CPU time (user + system, its own children included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result = memory.run_child(__file__, args)
     result["wall_s"] = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["cpu_s"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return result
+
+
+def remove(*paths: Path) -> None:
+    """Delete outputs before a side runs (untimed, as Snakemake does before a job)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def make_genome(tmp: Path, chrom_mb: int) -> dict[str, int]:
@@ -223,14 +242,19 @@ def one_round(tmp: Path, n: int, stride: int) -> dict[str, dict]:
     gz, bed, sites = str(tmp / "genome.fa.gz"), str(tmp / f"windows.{n}.bed"), str(tmp / "reb1.bed")
     shutil.rmtree(tmp / "prepared", ignore_errors=True)
     prepared = str(tmp / "prepared" / "genome.fa.gz")
+    ours = [tmp / "ours.h5", tmp / "ours.h5.json", tmp / "ours.h5.gc.tsv"]
     run: dict[str, dict] = {"prepare": timed_child(["prepare", gz, prepared])}
+    remove(*ours)
     run["ours_first"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5")])
+    remove(tmp / "common.fa", tmp / "common.fa.fai")
     run["common_first"] = timed_child(["common", "first", gz, str(tmp / "common.fa"), bed, ""])
+    remove(*ours)
     run["ours_later"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5")])
     run["common_later"] = timed_child(["common", "later", gz, str(tmp / "common.fa"), bed, ""])
     run["common_chunked"] = timed_child(["common", "chunked", gz, str(tmp / "common.fa"), bed, str(tmp / "oh.bin")])
-    (tmp / "oh.bin").unlink(missing_ok=True)
+    remove(tmp / "oh.bin")
     run["ours_first"]["wall_s"] += run["prepare"]["wall_s"]
+    run["ours_first"]["cpu_s"] += run["prepare"]["cpu_s"]
     return run
 
 
@@ -256,7 +280,12 @@ def report(n: int, res: dict[str, dict]) -> None:
     print(line("    common, one-hot to disk", "common_chunked"))
     first = res["common_first"]["wall_s"] / res["ours_first"]["wall_s"]
     later = res["common_later"]["wall_s"] / res["ours_later"]["wall_s"]
-    print(f"  speedup (a) first run {first:.2f}x, (b) prepared {later:.2f}x")
+    print(f"  speedup (a) first run {first:.2f}x, (b) prepared {later:.2f}x (wall)")
+    first_cpu = res["common_first"]["cpu_s"] / res["ours_first"]["cpu_s"]
+    later_cpu = res["common_later"]["cpu_s"] / res["ours_later"]["cpu_s"]
+    print(f"  CPU time: ours {res['ours_first']['cpu_s']:.2f} / {res['ours_later']['cpu_s']:.2f} s, common "
+          f"{res['common_first']['cpu_s']:.2f} / {res['common_later']['cpu_s']:.2f} s (a / b): "
+          f"{first_cpu:.2f}x, {later_cpu:.2f}x")
 
 
 def main() -> None:
@@ -265,6 +294,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, help="keep the synthetic genome here and reuse it")
+    parser.add_argument("--no-history", action="store_true", help="do not append to bench/history/preprocess.jsonl")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -274,23 +304,32 @@ def main() -> None:
         tmp = args.workdir or Path(scratch)
         tmp.mkdir(parents=True, exist_ok=True)
         chroms = make_genome(tmp, args.chrom_mb)
-        print(f"genome {sum(chroms.values()) / 1e6:.0f} Mb; medians of {args.repeats} interleaved runs")
+        load_before = os.getloadavg()[0]
+        print(f"genome {sum(chroms.values()) / 1e6:.0f} Mb; medians of {args.repeats} interleaved runs; "
+              f"load average {load_before:.2f}")  # fmt: skip
         results: dict[str, dict] = {}
+        rounds: dict[str, list[float]] = {}
         for n in args.sizes:
             stride = max(1, (sum(chroms.values()) - len(chroms) * WINDOW) // n)
             write_windows(tmp / f"windows.{n}.bed", chroms, stride)
-            results[str(n)] = summarize([one_round(tmp, n, stride) for _ in range(args.repeats)])
+            runs = [one_round(tmp, n, stride) for _ in range(args.repeats)]
+            rounds[str(n)] = [round(r["common_later"]["wall_s"] / r["ours_later"]["wall_s"], 3) for r in runs]
+            results[str(n)] = summarize(runs)
             report(n, results[str(n)])
-        print(json.dumps(final_json(results, args)))
+        figures = final_json(results, args)
+        figures["speedup_prepared_rounds"] = rounds  # each round's (b): the run-to-run noise
+        if not args.no_history:
+            print(f"appended to {history.append('preprocess', figures, load_before)}", file=sys.stderr)
+        print(json.dumps(figures))
 
 
 def final_json(results: dict[str, dict], args: argparse.Namespace) -> dict:
     sizes = [str(n) for n in args.sizes]
 
-    def ratio(n: str, common: str, ours: str, minus: str | None = None) -> float:
+    def ratio(n: str, common: str, ours: str, minus: str | None = None, field: str = "wall_s") -> float:
         r = results[n]
-        top = r[common]["wall_s"] - (r[common][minus] if minus else 0)
-        return round(top / r[ours]["wall_s"], 3)
+        top = r[common][field] - (r[common][minus] if minus else 0)
+        return round(top / r[ours][field], 3)
 
     big = sizes[-1]
     return {
@@ -302,7 +341,10 @@ def final_json(results: dict[str, dict], args: argparse.Namespace) -> dict:
         "speedup_prepared_vs_indexed": ratio(big, "common_later", "ours_later", "faidx_s"),
         "speedup_first_run_by_size": {n: ratio(n, "common_first", "ours_first") for n in sizes},
         "speedup_prepared_by_size": {n: ratio(n, "common_later", "ours_later") for n in sizes},
+        "speedup_prepared_cpu": ratio(big, "common_later", "ours_later", field="cpu_s"),
+        "speedup_first_run_cpu": ratio(big, "common_first", "ours_first", field="cpu_s"),
         "seconds": {n: {k: round(v["wall_s"], 3) for k, v in results[n].items()} for n in sizes},
+        "cpu_seconds": {n: {k: round(v["cpu_s"], 3) for k, v in results[n].items()} for n in sizes},
         "inner_seconds": {n: {k: round(v["seconds"], 3) for k, v in results[n].items()} for n in sizes},
         "peak_rss_mb": {n: {k: round(v["peak_rss_mb"], 1) for k, v in results[n].items()} for n in sizes},
         "common_faidx_s": round(results[big]["common_later"]["faidx_s"], 3),
