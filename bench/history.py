@@ -8,7 +8,7 @@ so the file is the history; commit it with the change it measures.
 
 ``check`` reads one figure per record (a ratio to the common path measured in the same
 run, which cancels most of the machine's load) and flags the latest value when it lies
-below the reference -- the median of the earlier records of the same machine -- by more
+below the reference -- the median of the earlier records of the same machine and workload -- by more
 than ``tolerance`` (relative), the run-to-run noise measured on this machine
 (docs/performance.md). Exit status 1 on a drop, 2 when there is nothing to compare.
 
@@ -35,6 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 CHECKS: dict[str, dict[str, float]] = {
     "preprocess": {"speedup_prepared": 0.15, "speedup_first_run": 0.15},
 }
+# figures that must match for two records to be compared (the same workload)
+SAME = ("genome_mb", "window", "largest_size")
 
 
 def _git(*args: str) -> str:
@@ -95,7 +97,11 @@ def check(records: list[dict[str, Any]], figures: dict[str, float]) -> tuple[boo
     if len(records) < 2:
         return False, []
     latest, host = records[-1], records[-1]["machine"]["host"]
-    earlier = [r for r in records[:-1] if r["machine"]["host"] == host]
+    workload = {k: latest["figures"].get(k) for k in SAME}
+    earlier = [
+        r for r in records[:-1]
+        if r["machine"]["host"] == host and {k: r["figures"].get(k) for k in SAME} == workload
+    ]  # fmt: skip
     lines, regressed = [], False
     for name, tolerance in figures.items():
         values = [r["figures"][name] for r in earlier if name in r.get("figures", {})]

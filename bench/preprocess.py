@@ -349,6 +349,7 @@ def final_json(results: dict[str, dict], args: argparse.Namespace) -> dict:
         "peak_rss_mb": {n: {k: round(v["peak_rss_mb"], 1) for k, v in results[n].items()} for n in sizes},
         "common_faidx_s": round(results[big]["common_later"]["faidx_s"], 3),
         "common_gunzip_s": round(results[big]["common_first"]["gunzip_s"], 3),
+        "largest_size": int(big),
         "genome_mb": 3 * args.chrom_mb,
         "window": WINDOW,
         "repeats": args.repeats,
