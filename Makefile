@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.genomicdl-installed
 CORES ?= 2
 
-.PHONY: install system-deps demo resume report test lint format clean-results
+.PHONY: install system-deps demo resume report test lint format clean-results bench-check
 
 install: $(STAMP) system-deps
 
@@ -65,3 +65,12 @@ format: install
 
 clean-results:
 	rm -rf resources data models results logs benchmarks
+
+# Before you stop, when you touched a measured path (preprocess, store, genome preparation):
+# the preprocess bench at 10^6 windows (appended to bench/history/preprocess.jsonl), then its
+# ratios to the common path against the earlier records of this machine; a drop beyond the
+# run-to-run noise (docs/performance.md) fails. Not a test: it takes a few minutes.
+bench-check:
+	@test -x $(BIN)/python || { echo "no $(BIN): run make install first"; exit 1; }
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python bench/preprocess.py --sizes 1000000 --repeats 3
+	$(BIN)/python bench/history.py check preprocess

@@ -28,15 +28,23 @@ Timed: each step is a fresh Python process (as each Snakemake job is), and its t
 the wall clock from process start to exit measured by this parent, so interpreter
 start-up, imports, reading and writing are all in. Ours' first run is the sum of two
 processes (prepare, then preprocess), as in the workflow. Not timed: writing the
-synthetic genome, gzipping it, writing the common path's BED files, Snakemake's own
-job overhead, and deleting outputs between runs. All files are in the page cache (a
+synthetic genome, gzipping it, writing the common path's BED files, validating the
+dataset's config (the parent does it once and hands the child the result as JSON, as
+Snakemake validates the config once and hands each job its dataset), Snakemake's own
+job overhead, and deleting outputs between runs (each side's outputs are deleted before
+it runs, untimed, as Snakemake deletes a job's outputs before the job: replacing a
+200 MB file costs its own unlink and discard). All files are in the page cache (a
 warm disk), on both sides. Each measurement is repeated ``--repeats`` times, the sides
 interleaved (ours, common, ours, ...) so that both see the same machine load; medians
-are reported. Peak RSS is VmHWM of each process (bedtools' own peak separately).
+are reported. CPU time is user + system of each child and its own children
+(getrusage), which a loaded machine inflates far less than wall time. Peak RSS is
+VmHWM of each process (bedtools' own peak separately).
 
 Prints seconds, windows/s and peak RSS per size; the last line is one JSON object with
 ``speedup_prepared`` (b) and ``speedup_first_run`` (a), both at the largest size, and
-``prepare_genome_s``.
+``prepare_genome_s``. Each run appends that object, with the commit, date, machine and
+load, to ``bench/history/preprocess.jsonl`` (``--no-history``: not);
+``make bench-check`` compares the latest record with the earlier ones.
 
     python bench/preprocess.py [--chrom-mb 50] [--sizes 10000 100000 1000000] [--repeats 3]
 """
@@ -46,6 +54,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,6 +68,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import history  # noqa: E402
 import memory  # noqa: E402
 
 WINDOW = 200
@@ -76,10 +87,9 @@ def run_prepare(src: str, out: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "peak_rss_mb": memory.peak_rss_mb()}
 
 
-def run_ours(genome: str, targets: str, stride: int, out: str) -> dict:
-    """The real preprocess of a tiles dataset."""
+def tiles_dataset(genome: str, targets: str, stride: int) -> dict:
+    """The validated config of the bench's tiles dataset (as Snakemake hands it to the job)."""
     from genomicdl import config as gconfig
-    from genomicdl.preprocess import build_genome_dataset
 
     schema = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
     raw = {
@@ -90,7 +100,22 @@ def run_ours(genome: str, targets: str, stride: int, out: str) -> dict:
         "window": WINDOW,
         "split": {"valid": ["chr2"], "test": ["chr3"]},
     }
-    ds = gconfig.validate({"datasets": {"bench": raw}}, schema)["datasets"]["bench"]
+    return gconfig.validate({"datasets": {"bench": raw}}, schema)["datasets"]["bench"]
+
+
+def write_dataset(path: Path, genome: str, targets: str, stride: int) -> str:
+    """The validated dataset config as JSON, for the child (validated once, untimed)."""
+    path.write_text(json.dumps(tiles_dataset(genome, targets, stride)))
+    return str(path)
+
+
+def run_ours(genome: str, targets: str, stride: int, out: str, dataset: str | None = None) -> dict:
+    """The real preprocess of a tiles dataset; ``dataset``: its validated config as JSON
+    (the Snakemake job receives it validated, so the child need not import the schema
+    validator), else validated here."""
+    from genomicdl.preprocess import build_genome_dataset
+
+    ds = json.loads(Path(dataset).read_text()) if dataset else tiles_dataset(genome, targets, stride)
     t0 = time.perf_counter()
     summary = build_genome_dataset(ds, {"target.REB1": targets}, genome, out, out + ".json", out + ".gc.tsv")
     return {"seconds": time.perf_counter() - t0, "windows": summary["n_windows"], "peak_rss_mb": memory.peak_rss_mb()}
@@ -177,7 +202,7 @@ def child_main(args: list[str]) -> None:
     if kind == "prepare":
         result = run_prepare(*rest)
     elif kind == "ours":
-        result = run_ours(rest[0], rest[1], int(rest[2]), rest[3])
+        result = run_ours(rest[0], rest[1], int(rest[2]), rest[3], *rest[4:])
     else:
         result = run_common(*rest)
     print(json.dumps(result))
@@ -187,11 +212,21 @@ def child_main(args: list[str]) -> None:
 
 
 def timed_child(args: list[str]) -> dict:
-    """A child's result plus its wall time from start to exit (what the user pays)."""
+    """A child's result plus its wall time from start to exit (what the user pays) and its
+    CPU time (user + system, its own children included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result = memory.run_child(__file__, args)
     result["wall_s"] = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["cpu_s"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return result
+
+
+def remove(*paths: Path) -> None:
+    """Delete outputs before a side runs (untimed, as Snakemake does before a job)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def make_genome(tmp: Path, chrom_mb: int) -> dict[str, int]:
@@ -223,14 +258,20 @@ def one_round(tmp: Path, n: int, stride: int) -> dict[str, dict]:
     gz, bed, sites = str(tmp / "genome.fa.gz"), str(tmp / f"windows.{n}.bed"), str(tmp / "reb1.bed")
     shutil.rmtree(tmp / "prepared", ignore_errors=True)
     prepared = str(tmp / "prepared" / "genome.fa.gz")
+    ours = [tmp / "ours.h5", tmp / "ours.h5.json", tmp / "ours.h5.gc.tsv"]
+    ds = write_dataset(tmp / f"dataset.{stride}.json", prepared, sites, stride)
     run: dict[str, dict] = {"prepare": timed_child(["prepare", gz, prepared])}
-    run["ours_first"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5")])
+    remove(*ours)
+    run["ours_first"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5"), ds])
+    remove(tmp / "common.fa", tmp / "common.fa.fai")
     run["common_first"] = timed_child(["common", "first", gz, str(tmp / "common.fa"), bed, ""])
-    run["ours_later"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5")])
+    remove(*ours)
+    run["ours_later"] = timed_child(["ours", prepared, sites, str(stride), str(tmp / "ours.h5"), ds])
     run["common_later"] = timed_child(["common", "later", gz, str(tmp / "common.fa"), bed, ""])
     run["common_chunked"] = timed_child(["common", "chunked", gz, str(tmp / "common.fa"), bed, str(tmp / "oh.bin")])
-    (tmp / "oh.bin").unlink(missing_ok=True)
+    remove(tmp / "oh.bin")
     run["ours_first"]["wall_s"] += run["prepare"]["wall_s"]
+    run["ours_first"]["cpu_s"] += run["prepare"]["cpu_s"]
     return run
 
 
@@ -256,7 +297,12 @@ def report(n: int, res: dict[str, dict]) -> None:
     print(line("    common, one-hot to disk", "common_chunked"))
     first = res["common_first"]["wall_s"] / res["ours_first"]["wall_s"]
     later = res["common_later"]["wall_s"] / res["ours_later"]["wall_s"]
-    print(f"  speedup (a) first run {first:.2f}x, (b) prepared {later:.2f}x")
+    print(f"  speedup (a) first run {first:.2f}x, (b) prepared {later:.2f}x (wall)")
+    first_cpu = res["common_first"]["cpu_s"] / res["ours_first"]["cpu_s"]
+    later_cpu = res["common_later"]["cpu_s"] / res["ours_later"]["cpu_s"]
+    print(f"  CPU time: ours {res['ours_first']['cpu_s']:.2f} / {res['ours_later']['cpu_s']:.2f} s, common "
+          f"{res['common_first']['cpu_s']:.2f} / {res['common_later']['cpu_s']:.2f} s (a / b): "
+          f"{first_cpu:.2f}x, {later_cpu:.2f}x")
 
 
 def main() -> None:
@@ -265,6 +311,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, help="keep the synthetic genome here and reuse it")
+    parser.add_argument("--no-history", action="store_true", help="do not append to bench/history/preprocess.jsonl")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -274,23 +321,37 @@ def main() -> None:
         tmp = args.workdir or Path(scratch)
         tmp.mkdir(parents=True, exist_ok=True)
         chroms = make_genome(tmp, args.chrom_mb)
-        print(f"genome {sum(chroms.values()) / 1e6:.0f} Mb; medians of {args.repeats} interleaved runs")
+        load_before = os.getloadavg()[0]
+        print(f"genome {sum(chroms.values()) / 1e6:.0f} Mb; medians of {args.repeats} interleaved runs; "
+              f"load average {load_before:.2f}")  # fmt: skip
         results: dict[str, dict] = {}
+        rounds: dict[str, list[list[float]]] = {}
         for n in args.sizes:
             stride = max(1, (sum(chroms.values()) - len(chroms) * WINDOW) // n)
             write_windows(tmp / f"windows.{n}.bed", chroms, stride)
-            results[str(n)] = summarize([one_round(tmp, n, stride) for _ in range(args.repeats)])
+            runs = [one_round(tmp, n, stride) for _ in range(args.repeats)]
+            rounds[str(n)] = [
+                [round(r[f"common_{k}"]["wall_s"] / r[f"ours_{k}"]["wall_s"], 3) for r in runs]
+                for k in ("later", "first")
+            ]
+            results[str(n)] = summarize(runs)
             report(n, results[str(n)])
-        print(json.dumps(final_json(results, args)))
+        figures = final_json(results, args)
+        # each round's (b) and (a): the run-to-run noise
+        figures["speedup_prepared_rounds"] = {n: later for n, (later, _) in rounds.items()}
+        figures["speedup_first_run_rounds"] = {n: first for n, (_, first) in rounds.items()}
+        if not args.no_history:
+            print(f"appended to {history.append('preprocess', figures, load_before)}", file=sys.stderr)
+        print(json.dumps(figures))
 
 
 def final_json(results: dict[str, dict], args: argparse.Namespace) -> dict:
     sizes = [str(n) for n in args.sizes]
 
-    def ratio(n: str, common: str, ours: str, minus: str | None = None) -> float:
+    def ratio(n: str, common: str, ours: str, minus: str | None = None, field: str = "wall_s") -> float:
         r = results[n]
-        top = r[common]["wall_s"] - (r[common][minus] if minus else 0)
-        return round(top / r[ours]["wall_s"], 3)
+        top = r[common][field] - (r[common][minus] if minus else 0)
+        return round(top / r[ours][field], 3)
 
     big = sizes[-1]
     return {
@@ -302,11 +363,15 @@ def final_json(results: dict[str, dict], args: argparse.Namespace) -> dict:
         "speedup_prepared_vs_indexed": ratio(big, "common_later", "ours_later", "faidx_s"),
         "speedup_first_run_by_size": {n: ratio(n, "common_first", "ours_first") for n in sizes},
         "speedup_prepared_by_size": {n: ratio(n, "common_later", "ours_later") for n in sizes},
+        "speedup_prepared_cpu": ratio(big, "common_later", "ours_later", field="cpu_s"),
+        "speedup_first_run_cpu": ratio(big, "common_first", "ours_first", field="cpu_s"),
         "seconds": {n: {k: round(v["wall_s"], 3) for k, v in results[n].items()} for n in sizes},
+        "cpu_seconds": {n: {k: round(v["cpu_s"], 3) for k, v in results[n].items()} for n in sizes},
         "inner_seconds": {n: {k: round(v["seconds"], 3) for k, v in results[n].items()} for n in sizes},
         "peak_rss_mb": {n: {k: round(v["peak_rss_mb"], 1) for k, v in results[n].items()} for n in sizes},
         "common_faidx_s": round(results[big]["common_later"]["faidx_s"], 3),
         "common_gunzip_s": round(results[big]["common_first"]["gunzip_s"], 3),
+        "largest_size": int(big),
         "genome_mb": 3 * args.chrom_mb,
         "window": WINDOW,
         "repeats": args.repeats,

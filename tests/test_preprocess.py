@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -13,8 +16,9 @@ from conftest import DATA, REPO
 
 from genomicdl import config as gconfig
 from genomicdl.errors import ConfigError, GenomicdlError, InputError
-from genomicdl.genome import prepare_genome
-from genomicdl.preprocess import build_genome_dataset, build_table_dataset
+from genomicdl.genome import Genome, prepare_genome
+from genomicdl.negatives import gc_fraction
+from genomicdl.preprocess import build_genome_dataset, build_table_dataset, window_stats
 from genomicdl.store import KIND_CODE, SPLIT_CODE, Store
 from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
 from genomicdl.windows import LeakageCheck
@@ -384,3 +388,47 @@ def test_genome_leakage_verdict_fails_or_warns(policy: str, caplog: pytest.LogCa
         _leakage_verdict(leak, policy, ["chrA"])
         assert "chrA:150" in caplog.text
 
+
+
+def test_pybedtools_is_imported_only_when_intervals_are_merged(genome_inputs: dict, tmp_path: Path) -> None:
+    # tiles without a blacklist never need bedtools: a fresh process must not import it
+    # (its import runs ~45 `bedtools <tool> -h` processes)
+    args = {
+        "ds": dataset(genome_inputs, mode="tiles", blacklist=None),
+        "files": {"target.Reb1": str(genome_inputs["REB1"]), "target.Cbf1": str(genome_inputs["CBF1"])},
+        "genome": str(genome_inputs["genome"]),
+        "out": [str(tmp_path / name) for name in ("d.h5", "s.json", "gc.tsv")],
+    }
+    (tmp_path / "args.json").write_text(json.dumps(args))
+    code = (
+        "import json, sys; from genomicdl.preprocess import build_genome_dataset; "
+        "a = json.load(open(sys.argv[1])); s = build_genome_dataset(a['ds'], a['files'], a['genome'], *a['out']); "
+        "print(s['n_windows'], 'pybedtools' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "args.json")], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    n, imported = out.stdout.split()
+    assert int(n) > 1000 and imported == "False"
+    # with a blacklist it is imported, pointed at the private temp dir, and pointed back after
+    import pybedtools
+
+    before = pybedtools.get_tempdir()
+    summary, store = build(genome_inputs, tmp_path / "black")
+    store.close()
+    assert summary["n_windows"] > 0 and pybedtools.get_tempdir() == before
+    assert not list((tmp_path / "black" / "data").glob(".d.h5.bed-*"))
+
+
+def test_window_stats_match_direct_slices_across_gap_sizes(genome_inputs: dict) -> None:
+    # windows closer than MAX_GAP share a read span, farther ones start a new one; both
+    # must give each window its own bases
+    rng = np.random.default_rng(5)
+    gaps = rng.choice([1, 37, 250, 9_000, 70_000], size=60)
+    starts = np.cumsum(gaps).astype(np.int64)
+    starts = starts[starts + 100 <= CHROMS["chrI"]]
+    with Genome(str(genome_inputs["genome"])) as genome:
+        codes, gc, nfrac = window_stats(genome, "chrI", starts, 100)
+        expected = np.stack([genome.codes("chrI", int(s), int(s) + 100) for s in starts])
+    assert len(starts) > 20 and np.array_equal(codes, expected)
+    assert np.array_equal((gc, nfrac), gc_fraction(expected))

@@ -160,3 +160,31 @@ def test_codes_labels_and_lengths_out_of_range_are_damage(
     _rewrite(path, name, 5, value)
     with Store(path) as damaged, pytest.raises(StoreDamagedError, match=re.escape(reason)):
         read(damaged)
+
+
+def test_writes_of_several_chunks_with_remainders_round_trip(tmp_path: Path) -> None:
+    # wide rows make small chunks (64 rows), so appends cross several FLUSH_CHUNKS writes
+    # and leave remainders buffered between them
+    window = 1 << 14
+    writer = StoreWriter(tmp_path / "w.h5", window=window, target=BINARY, chroms=["chr1"])
+    assert writer.rows == 64 and writer.FLUSH_CHUNKS > 1
+    rng = np.random.default_rng(1)
+    n = 0
+    for size in (100, 1, 300, 77, 250, 3):
+        seq = rng.integers(0, 4, size=(size, window)).astype(np.uint8)
+        seq[:, :5] = (np.arange(n, n + size)[:, None] >> (2 * np.arange(5))) & 3  # row number, base 4
+        writer.append(
+            seq,
+            labels=np.zeros((size, 2), np.uint8),
+            split=np.zeros(size, np.uint8),
+            start=np.arange(n, n + size),
+            gc=np.zeros(size, np.float32),
+            kind=np.zeros(size, np.uint8),
+        )
+        n += size
+    writer.close()
+    with Store(tmp_path / "w.h5") as store, h5py.File(tmp_path / "w.h5") as h5:
+        assert store.n == n == 731 and h5["seq"].chunks == (64, window) and h5["seq"].fletcher32
+        seq = store.read_seq(0, n)
+        assert np.array_equal((seq[:, :5].astype(int) << (2 * np.arange(5))).sum(axis=1), np.arange(n))
+        assert np.array_equal(store.column("start"), np.arange(n))
