@@ -3,8 +3,8 @@ against the compute bound of the passes each needs; and our dinucleotide shuffle
 tangermeme's (the references of DeepLIFT/SHAP).
 
 The model is the zoo's DeepBind at the demo's size (32 filters of 16 bp, linear head,
-strand-averaged as the interpret stage explains it) on random 200-bp windows, or a
-trained model (``--model model.pt``, windows drawn from its alphabet). Passes needed per
+strand-averaged as the interpret stage explains it, so every pass covers both strands)
+on random 200-bp windows, untrained (speed does not depend on the weights). Passes needed per
 window: ISM 3L + 1 forward; gradient x input 1 forward + 1 backward; DeepLIFT/SHAP with
 n references n forward + n backward of (window, reference) pairs. A backward pass costs
 about two forwards (gradients of activations and weights), so in forward-pass units:
@@ -12,13 +12,16 @@ ISM 3L + 1, gradient x input 3, DeepLIFT/SHAP 3n (tangermeme runs the window bes
 reference, 6n: at best half the bound). The compute bound of each method is the
 rate of plain forward passes (batched, no grad, measured in the same run) divided by
 those units; ``efficiency`` is the measured rate over that bound. Timed: the attribution
-calls only (references drawn inside DeepLIFT/SHAP's time). Not timed: building the model
-and windows, the first call of each method (a warm-up, compiling tangermeme's shuffle).
+calls only (references drawn inside DeepLIFT/SHAP's time). Each is called until it has used
+a CPU second (at least 3 calls): the median per call, with the range over calls. Not
+timed: building the model and windows, the first call of each method (a warm-up,
+compiling tangermeme's shuffle).
+
 Rates and bounds are per CPU second (process time, one thread) as well as per wall second:
 on a shared machine the wall clock measures the neighbours; the CPU-based figures are the
 comparable ones.
 
-    python bench/attributions.py [--windows 64] [--length 200] [--shuffles 20] [--threads 1]
+    python bench/attributions.py [--windows 32] [--length 200] [--shuffles 20] [--threads 1]
 
 The last line is one JSON object: {"bench": "attributions", ...}.
 """
@@ -58,6 +61,18 @@ def timed(fn, repeats: int = 1) -> tuple[float, float]:
         fn()
         best = min(best, (time.perf_counter() - w, time.process_time() - c))
     return best
+
+
+def repeated(fn, min_cpu: float = 1.0, at_least: int = 3) -> tuple[float, float, float, float]:
+    """Call ``fn`` until ``min_cpu`` CPU seconds (and ``at_least`` calls) have passed: the
+    median CPU seconds of a call, its min and max, and the median wall seconds."""
+    cpus, walls = [], []
+    while len(cpus) < at_least or sum(cpus) < min_cpu:
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    return float(np.median(cpus)), min(cpus), max(cpus), float(np.median(walls))
 
 
 def shuffle_comparison(codes: np.ndarray, n: int) -> dict:
@@ -129,7 +144,7 @@ def main() -> None:
             fn(big)
 
     fn(big[:8])
-    w_fwd, c_fwd = timed(forwards, repeats=3)
+    c_fwd, _, _, w_fwd = repeated(forwards)
     fwd_rate = 4 * batch / c_fwd  # windows per CPU second through the explained (strand-averaged) function
     methods = {
         "ism": (lambda: ism(fn, codes, tasks, 1024), 3 * length + 1),
@@ -139,19 +154,21 @@ def main() -> None:
     rows = {}
     for name, (call, units) in methods.items():
         call()  # warm-up
-        wall, cpu = timed(call, repeats=2)
+        cpu, lo, hi, wall = repeated(call)
         bound = fwd_rate / units
         rows[name] = {
             "forward_units": units,
             "wall_s": wall,
             "cpu_s": cpu,
+            "per_s_range": [n / hi, n / lo],
             "per_wall_s": n / wall,
             "per_s": n / cpu,
             "bound_per_s": bound,
             "efficiency": n / cpu / bound,
         }
         print(
-            f"{name:17s} {n / cpu:9.1f} attributions per CPU s ({n / wall:.1f} per wall s; CPU {cpu:.2f} s, wall "
+            f"{name:17s} {n / cpu:9.1f} attributions per CPU s (range {n / hi:.1f}-{n / lo:.1f}; {n / wall:.1f} per "
+            f"wall s; CPU {cpu:.3f} s, wall "
             f"{wall:.2f} s); bound {bound:9.1f} ({units} forward units); {100 * n / cpu / bound:.0f}% of the bound"
         )
     print(
