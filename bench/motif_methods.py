@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--patterns", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    from modiscolite import precompile
+
+    precompile.start()  # modisco-lite's kernels into numba's cache, before PyTorch starts threads
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
     settings = default_settings()

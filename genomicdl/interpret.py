@@ -211,6 +211,12 @@ def interpret_run(
     """Explain one trained network; returns the motif/JASPAR match table."""
     t0 = time.time()
     check_settings(settings)
+    if settings["modisco"]["enabled"] and out_modisco is not None:
+        # modisco-lite compiles its kernels into numba's cache in forked children, which
+        # it only forks while no other thread runs: before PyTorch's first operation
+        from modiscolite import precompile
+
+        precompile.start()
     torch.set_num_threads(max(1, threads))
     torch.use_deterministic_algorithms(True, warn_only=True)
     j = settings["jaspar"]
