@@ -36,6 +36,7 @@ from genomicdl.attributions import (
     ism,
     ism_contributions,
     ism_hypothetical,
+    one_hot,
 )
 from genomicdl.errors import ConfigError
 from genomicdl.evaluate import read_predictions
@@ -129,7 +130,7 @@ def attribute(
     contrib: dict[str, np.ndarray] = {}
     hypothetical: dict[str, np.ndarray] = {}
     cpu: dict[str, float] = {}
-    x = one_hot_np(codes)
+    x = one_hot(codes).numpy()
     t = time.process_time()
     deltas = ism(fn, codes, task_of, batch)
     contrib["ism"], hypothetical["ism"] = ism_contributions(deltas, codes), ism_hypothetical(deltas)
@@ -147,13 +148,6 @@ def attribute(
         hypothetical["deep_lift_shap"], contrib["deep_lift_shap"] = hyp, hyp * x
         cpu["deep_lift_shap"] = time.process_time() - t
     return contrib, hypothetical, cpu
-
-
-def one_hot_np(codes: np.ndarray) -> np.ndarray:
-    """(n, L) codes -> (n, 4, L) float32 one-hot array."""
-    from genomicdl.attributions import one_hot
-
-    return one_hot(codes).numpy()
 
 
 def modisco_patterns(
