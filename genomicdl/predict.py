@@ -298,6 +298,8 @@ def contributions(
     models) or logit, for windows centred on ``regions`` (chrom, centre), by ``method``
     (gradient_x_input, deep_lift_shap or ism: genomicdl.attributions); one bigWig per
     track, overlapping windows averaged."""
+    if method not in ("gradient_x_input", "deep_lift_shap", "ism"):
+        raise ValueError(f"contribution method {method!r}: expected gradient_x_input, deep_lift_shap or ism")
     pred = load_predictor(model_path, device)
     if method != "gradient_x_input":  # the attribution-method hook (interpret's methods)
         from genomicdl.attributions import TrackScores, track_contributions

@@ -179,3 +179,14 @@ def test_modisco_finds_the_planted_motif() -> None:
     assert set(found.seqlets["strand"]) == {"+", "-"}
     with pytest.raises(ValueError, match="too short"):
         run_modisco(hyp[:, :, :12], codes[:, :12], "T", settings)
+
+
+def test_literature_motifs_join_the_reference() -> None:
+    from genomicdl.motifs import Reference, iupac_ppm, with_literature
+
+    np.testing.assert_allclose(iupac_ppm("UGH")[0], [0, 0, 0, 1])
+    np.testing.assert_allclose(iupac_ppm("UGH")[2], [1 / 3, 1 / 3, 0, 1 / 3])
+    ref = with_literature(Reference("R", ["MA1"], ["X"], [np.full((3, 4), 0.25)]), {"QKI": "ACUAAY"})
+    assert ref.ids == ["MA1", "literature:QKI"] and ref.names == ["X", "QKI"] and ref.ppms[1].shape == (6, 4)
+    with pytest.raises(ConfigError, match=r"'ACZ': 'Z' at position 3 is not an IUPAC nucleotide code"):
+        iupac_ppm("ACZ")

@@ -150,6 +150,9 @@ def test_contribution_method_is_a_choice(trained: dict) -> None:
     gxi = contributions(trained["model"], trained["genome"], [("chrI", 5000)], trained["out"] / "gxi")
     by_gxi = np.asarray(pyBigWig.open(str(gxi[1])).values("chrI", start, start + pred.window))
     assert not np.allclose(by_gxi, want[1], atol=1e-4)  # another method, other values
+    with pytest.raises(ValueError, match="contribution method 'saliency'"):
+        contributions(trained["model"], trained["genome"], [("chrI", 5000)], trained["out"] / "bad", method="saliency")
+    assert not (trained["out"] / "bad").exists()
 
 
 def test_accumulator_memory_is_one_window() -> None:
