@@ -1,6 +1,7 @@
-"""Attributions of a trained network: in-silico mutagenesis and gradient x input.
+"""Attributions of a trained network: in-silico mutagenesis, gradient x input and
+DeepLIFT/DeepSHAP (tangermeme, against dinucleotide-shuffled references).
 
-Both explain one logit per sequence (the task it was chosen for). For double-stranded
+All explain one logit per sequence (the task it was chosen for). For double-stranded
 models that average strands, the explained function is the strand-averaged logit, so
 an attribution does not depend on which strand the sequence was read from.
 Sequences are integer-coded (A C G T N = 0..4, as in the dataset store); attributions
@@ -9,11 +10,17 @@ are float32 arrays shaped like the one-hot input, (n, 4, length).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import nn
 
 from genomicdl import sequence
+from genomicdl.models.layers import GlobalMaxPool
+
+#: Attribution methods by config name (interpret.seqlets.attribution, predict.contribution_method).
+METHODS = ("ism", "gradient_x_input", "deep_lift_shap")
 
 # The three alternatives of each reference base (N positions are not mutated).
 ALTERNATIVES = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2], [0, 1, 2]], dtype=np.uint8)
@@ -108,10 +115,19 @@ def ism_contributions(deltas: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return x * (-deltas.sum(axis=1, keepdims=True) / 3)
 
 
-def gradient_x_input(fn: nn.Module, codes: np.ndarray, tasks: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def ism_hypothetical(deltas: np.ndarray) -> np.ndarray:
+    """(n, 4, L) ISM changes -> hypothetical contributions: each base's change centred
+    over the four bases of its position."""
+    return deltas - deltas.mean(axis=1, keepdims=True)
+
+
+def gradient_x_input(
+    fn: nn.Module, codes: np.ndarray, tasks: np.ndarray, batch_size: int = 256, hypothetical: bool = False
+) -> np.ndarray:
     """(n, 4, L) gradient x input of each sequence's task logit. Gradients are first
     centred over the four bases at each position (Majdandzic et al. 2023), which removes
-    the arbitrary off-simplex component of one-hot gradients."""
+    the arbitrary off-simplex component of one-hot gradients. With ``hypothetical``, the
+    centred gradients themselves (the contribution each base would have)."""
     codes = np.asarray(codes, dtype=np.uint8)
     out = np.empty((len(codes), 4, codes.shape[1]), dtype=np.float32)
     for lo in range(0, len(codes), batch_size):
@@ -119,5 +135,118 @@ def gradient_x_input(fn: nn.Module, codes: np.ndarray, tasks: np.ndarray, batch_
         task = torch.tensor(tasks[lo : lo + batch_size], dtype=torch.long)
         (grad,) = torch.autograd.grad(fn(x)[torch.arange(len(x)), task].sum(), x)
         grad = grad - grad.mean(dim=1, keepdim=True)
-        out[lo : lo + len(x)] = (grad * x).detach().numpy()
+        out[lo : lo + len(x)] = (grad if hypothetical else grad * x).detach().numpy()
+    return out
+
+
+# ------------------------------------------------------------------ DeepLIFT/DeepSHAP
+
+
+def _global_max_rule(module: nn.Module, grad_input: tuple, grad_output: tuple) -> tuple[torch.Tensor]:
+    """DeepLIFT rescale rule of a global max over positions (the rule of max pooling
+    with one window spanning the sequence): the change of each channel's maximum is
+    routed to the positions that won it in the input and in the reference, then divided
+    by their change. tangermeme calls it with the input and reference batches stacked."""
+    with torch.no_grad():
+        x, r = module.input.chunk(2)
+        out, out_ref = module.output.chunk(2)
+        top = torch.maximum(out, out_ref)
+        gx, gr = grad_output[0].chunk(2)
+        routed = torch.zeros_like(x)
+        routed.scatter_add_(2, x.argmax(2, keepdim=True), (gx * (top - out_ref))[..., None])
+        routed.scatter_add_(2, r.argmax(2, keepdim=True), (gr * (out - top))[..., None])
+        delta = x - r
+        still = delta == 0
+        half = torch.where(still, grad_input[0].chunk(2)[0], routed / delta.masked_fill(still, 1))
+    return (torch.cat([half, half]),)
+
+
+#: Modules of the zoo that tangermeme's built-in rules do not cover, with their DeepLIFT rule.
+RULES = {GlobalMaxPool: _global_max_rule}
+
+
+def shuffled_references(codes: np.ndarray, n: int, seeds: Sequence[int]) -> torch.Tensor:
+    """(len(codes), n, 4, L) dinucleotide shuffles (tangermeme's; N kept as its own letter),
+    sequence i shuffled with ``seeds[i]`` (modulo 2^31 - 1), so that batching does not change them."""
+    from tangermeme.ersatz import dinucleotide_shuffle
+
+    seeds = [int(s) % (2**31 - 1) for s in seeds]
+    return dinucleotide_shuffle(one_hot(codes), n=n, random_state=seeds, allow_N=True).float()
+
+
+def deep_lift_shap(
+    fn: nn.Module,
+    codes: np.ndarray,
+    tasks: np.ndarray,
+    n_shuffles: int = 20,
+    seed: int = 0,
+    batch_size: int = 256,
+    hypothetical: bool = False,
+) -> np.ndarray:
+    """(n, 4, L) DeepLIFT/DeepSHAP contributions of each sequence's task logit (tangermeme's
+    deep_lift_shap), averaged over ``n_shuffles`` dinucleotide-shuffled references; with
+    ``hypothetical``, the contribution every base would have at each position (what
+    TF-MoDISco takes). ``batch_size`` counts sequence-reference pairs. Sequences are
+    processed a chunk at a time, so memory does not grow with their number; sequence i's
+    references are drawn with seed ``seed + i``."""
+    import warnings
+
+    from tangermeme.deep_lift_shap import deep_lift_shap as tm_deep_lift_shap
+
+    codes = np.asarray(codes, dtype=np.uint8)
+    tasks = np.asarray(tasks, dtype=np.int64)
+    out = np.empty((len(codes), 4, codes.shape[1]), dtype=np.float32)
+    chunk = max(1, batch_size // n_shuffles) * 8
+    fn.eval()
+    for task in np.unique(tasks):
+        idx = np.flatnonzero(tasks == task)
+        for lo in range(0, len(idx), chunk):
+            part = idx[lo : lo + chunk]
+            refs = shuffled_references(codes[part], n_shuffles, [int(seed) + int(i) for i in part])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # convergence deltas: see convergence() and the tests
+                attr = tm_deep_lift_shap(
+                    fn,
+                    one_hot(codes[part]),
+                    target=int(task),
+                    references=refs,
+                    batch_size=batch_size,
+                    hypothetical=hypothetical,
+                    additional_nonlinear_ops=RULES,
+                    device="cpu",
+                )
+            out[part] = attr.detach().numpy()
+    return out
+
+
+class TrackScores(nn.Module):
+    """A signal or classification network reduced to one score per track, the function
+    contribution tracks explain: the log of the total over bins (``logsumexp``, for
+    count models whose outputs are log rates) or the sum over bins."""
+
+    def __init__(self, model: nn.Module, tracks: int, bins: int, logsumexp: bool) -> None:
+        super().__init__()
+        self.model, self.tracks, self.bins, self.logsumexp = model, tracks, bins, logsumexp
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.model(x).float().reshape(len(x), self.tracks, self.bins)
+        return torch.logsumexp(out, -1) if self.logsumexp else out.sum(-1)
+
+
+def track_contributions(fn: nn.Module, codes: np.ndarray, tracks: int, method: str, shuffles: int = 20, seed: int = 0):
+    """(n, tracks, L) contribution of the observed base at each position to each track's
+    score of ``fn`` ((n, tracks) scores), by ``method`` (one of METHODS)."""
+    codes = np.asarray(codes, dtype=np.uint8)
+    out = np.empty((len(codes), tracks, codes.shape[1]), dtype=np.float32)
+    for t in range(tracks):
+        task = np.full(len(codes), t)
+        if method == "deep_lift_shap":
+            a = deep_lift_shap(fn, codes, task, shuffles, seed)
+        elif method == "ism":
+            a = ism_contributions(ism(fn, codes, task), codes)
+        elif method == "gradient_x_input":
+            a = gradient_x_input(fn, codes, task)
+        else:
+            raise ValueError(f"unknown attribution method {method!r}; known: {', '.join(METHODS)}")
+        out[:, t] = a.sum(axis=1)
     return out

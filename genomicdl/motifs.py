@@ -345,6 +345,30 @@ def jaspar(release: str, collection: str, tax_group: Sequence[str] | None) -> Re
     return Reference(release, [m.matrix_id for m in found], [m.name for m in found], ppms)
 
 
+IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "U": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT",
+         "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT"}  # fmt: skip
+
+
+def iupac_ppm(code: str) -> np.ndarray:
+    """A consensus in IUPAC letters (U read as T) -> PPM, uniform over each letter's bases."""
+    ppm = np.zeros((len(code), 4))
+    for i, letter in enumerate(code.upper()):
+        if letter not in IUPAC:
+            raise ConfigError(f"motif {code!r}: {letter!r} at position {i + 1} is not an IUPAC nucleotide code")
+        ppm[i, [BASES.index(b) for b in IUPAC[letter]]] = 1 / len(IUPAC[letter])
+    return ppm
+
+
+def with_literature(ref: Reference, motifs: dict[str, str]) -> Reference:
+    """``ref`` plus motifs from the literature given as IUPAC consensuses (name -> code),
+    each id'd ``literature:<name>``, so TOMTOM ranks them among the JASPAR matrices."""
+    names = sorted(motifs)
+    return Reference(
+        ref.release, ref.ids + [f"literature:{n}" for n in names], ref.names + names,
+        ref.ppms + [iupac_ppm(motifs[n]) for n in names],
+    )  # fmt: skip
+
+
 MATCH_COLUMNS = [
     "motif",
     "source",

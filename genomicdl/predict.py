@@ -286,12 +286,28 @@ def fit(codes: np.ndarray, window: int, unknown: int = 4) -> np.ndarray:
 
 
 def contributions(
-    model_path: str, genome_path: str, regions: list[tuple[str, int]], out_dir: str | Path, device: str = "cpu"
+    model_path: str,
+    genome_path: str,
+    regions: list[tuple[str, int]],
+    out_dir: str | Path,
+    device: str = "cpu",
+    method: str = "gradient_x_input",
+    shuffles: int = 20,
 ) -> list[Path]:
-    """Gradient x input (at the observed base) of each track's log total prediction
-    (signal models) or logit, for windows centred on ``regions`` (chrom, centre); one
-    bigWig per track, overlapping windows averaged."""
+    """Contributions (at the observed base) of each track's log total prediction (signal
+    models) or logit, for windows centred on ``regions`` (chrom, centre), by ``method``
+    (gradient_x_input, deep_lift_shap or ism: genomicdl.attributions); one bigWig per
+    track, overlapping windows averaged."""
+    if method not in ("gradient_x_input", "deep_lift_shap", "ism"):
+        raise ValueError(f"contribution method {method!r}: expected gradient_x_input, deep_lift_shap or ism")
     pred = load_predictor(model_path, device)
+    if method != "gradient_x_input":  # the attribution-method hook (interpret's methods)
+        from genomicdl.attributions import TrackScores, track_contributions
+
+        fn = TrackScores(pred.model, len(pred.tracks), pred.bins, pred.target.loss in ("poisson", "multinomial"))
+        explain = lambda _, c: track_contributions(fn.eval(), c, len(pred.tracks), method, shuffles)  # noqa: E731
+    else:
+        explain = _grad_x_input
     out_dir = Path(out_dir)
     with Genome(genome_path) as genome:
         sizes = dict(genome.sizes)
@@ -306,7 +322,7 @@ def contributions(
             acc = Accumulator(len(pred.tracks), pred.window)
             for s in sorted(set(by_chrom[chrom])):
                 codes = genome.codes(chrom, s, s + pred.window)[None]
-                for lo, vals, cov in acc.add(s, _grad_x_input(pred, codes)[0]):
+                for lo, vals, cov in acc.add(s, explain(pred, codes)[0]):
                     writer.write(chrom, lo, vals, cov)
             for lo, vals, cov in acc.flush():
                 writer.write(chrom, lo, vals, cov)

@@ -22,5 +22,7 @@ run_step(
         out.table,
         out.logos,
         out.tracks,
+        out.modisco,
+        out.modisco_dir,
     ),
 )

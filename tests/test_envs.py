@@ -40,6 +40,7 @@ PROVIDERS = {
     "matplotlib": {"matplotlib", "matplotlib-base"},
     "isal": {"python-isal"},
     "Bio": {"biopython"},
+    "modiscolite": {"modisco-lite"},
 }
 # conda package -> its pip distribution in requirements/constraints.txt
 PIP_NAMES = {"pytorch": "torch", "matplotlib-base": "matplotlib", "python-isal": "isal"}

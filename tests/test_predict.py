@@ -131,6 +131,30 @@ def test_merge_tables_and_contributions(trained: dict) -> None:
     assert np.isfinite(vals).all() and np.abs(vals).sum() > 0
 
 
+def test_contribution_method_is_a_choice(trained: dict) -> None:
+    from genomicdl.attributions import TrackScores, track_contributions
+
+    out = trained["out"] / "dls"
+    paths = contributions(trained["model"], trained["genome"], [("chrI", 5000)], out, method="deep_lift_shap",
+                          shuffles=4)  # fmt: skip
+    pred = load_predictor(trained["model"])
+    start = 5000 - pred.window // 2
+    with Genome(trained["genome"]) as genome:
+        codes = genome.codes("chrI", start, start + pred.window)[None]
+    fn = TrackScores(pred.model, len(pred.tracks), pred.bins, True).eval()
+    want = track_contributions(fn, codes, len(pred.tracks), "deep_lift_shap", shuffles=4)[0]
+    for t, path in enumerate(paths):  # one window: the track is its contributions, base by base
+        bw = pyBigWig.open(str(path))
+        np.testing.assert_allclose(bw.values("chrI", start, start + pred.window), want[t], rtol=1e-5, atol=1e-6)
+    assert np.abs(want).sum() > 0
+    gxi = contributions(trained["model"], trained["genome"], [("chrI", 5000)], trained["out"] / "gxi")
+    by_gxi = np.asarray(pyBigWig.open(str(gxi[1])).values("chrI", start, start + pred.window))
+    assert not np.allclose(by_gxi, want[1], atol=1e-4)  # another method, other values
+    with pytest.raises(ValueError, match="contribution method 'saliency'"):
+        contributions(trained["model"], trained["genome"], [("chrI", 5000)], trained["out"] / "bad", method="saliency")
+    assert not (trained["out"] / "bad").exists()
+
+
 def test_accumulator_memory_is_one_window() -> None:
     acc = Accumulator(1, 100)
     flushed = []

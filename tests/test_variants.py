@@ -397,7 +397,7 @@ def test_workflow_scores_variants_and_interprets(tmp_path: Path) -> None:
         assert "GDL_DIFF_Reb1" in vf.header.info and sum(1 for _ in vf) == summary["alleles"] - 1  # less malformed
     table = pd.read_csv(run_dir / "interpret" / "motifs.tsv", sep="\t")
     assert {"motif", "jaspar_id", "jaspar_name", "q_value"} <= set(table.columns) and len(table)
-    for name in ("logos.png", "tracks.png", "motifs.meme", "attributions.npz"):
+    for name in ("logos.png", "tracks.png", "motifs.meme", "attributions.npz", "modisco.html", "modisco/Reb1.md"):
         assert (run_dir / "interpret" / name).stat().st_size > 0
     log = (tmp_path / "logs" / "score_variants" / "tiny" / "deepbind" / "none" / "1.log").read_text()
     assert "alleles not scored (malformed) at lines 139" in log

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from genomicdl.models.layers import Network, run_masked, same_conv
+from genomicdl.models.layers import GlobalMaxPool, Network, run_masked, same_conv
 
 
 class DeepBind(Network):
@@ -45,6 +45,7 @@ class DeepBind(Network):
         else:
             self.conv = nn.Conv1d(in_channels, filters, filter_width, padding=filter_width - 1)
         self.norm = nn.BatchNorm1d(filters)
+        self.act, self.max_pool = nn.ReLU(), GlobalMaxPool()  # modules, for DeepLIFT's rules
         if head == "position":
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(filters, outputs, 1))
             return
@@ -58,10 +59,10 @@ class DeepBind(Network):
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         h, lengths = run_masked(self.conv, x, lengths)
-        return torch.relu(self.norm(h)), lengths
+        return self.act(self.norm(h)), lengths
 
     def summarise(self, h: torch.Tensor) -> torch.Tensor:
-        pooled = h.amax(dim=2)
+        pooled = self.max_pool(h)
         if self.pool == "max_avg":
             pooled = torch.cat([pooled, h.mean(dim=2)], dim=1)
         return pooled

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from genomicdl.models.layers import Network, conv_block, global_pool, run_masked, same_conv
+from genomicdl.models.layers import GlobalMaxPool, Network, conv_block, run_masked, same_conv
 
 
 class DilatedResidual(nn.Module):
@@ -72,6 +72,7 @@ class DilatedCNN(Network):
             *(DilatedResidual(channels, width, max(1, round(rate**i)), dropout) for i in range(layers))
         )
         self.final = nn.Sequential(nn.BatchNorm1d(channels), nn.GELU())
+        self.max_pool = GlobalMaxPool()  # a module, for DeepLIFT's rules
         if head == "position":
             self.head = nn.Conv1d(channels, outputs, 1)
         else:
@@ -83,4 +84,4 @@ class DilatedCNN(Network):
         return self.final(h), lengths
 
     def summarise(self, h: torch.Tensor) -> torch.Tensor:
-        return global_pool(h)
+        return torch.cat([self.max_pool(h), h.mean(dim=2)], dim=1)

@@ -87,6 +87,14 @@ def output_shape(module: nn.Module, window: int, channels: int = 4) -> tuple[int
         module.train(was_training)
 
 
+class GlobalMaxPool(nn.Module):
+    """(batch, channels, length) -> (batch, channels): the maximum over positions, as a
+    module so that DeepLIFT can apply its max rule to it (genomicdl.attributions.RULES)."""
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h.amax(dim=2)
+
+
 def global_pool(h: torch.Tensor) -> torch.Tensor:
     """(batch, channels, length) -> (batch, 2 * channels): max and mean over positions."""
     return torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)

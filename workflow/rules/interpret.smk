@@ -22,7 +22,13 @@ register_targets(
     lambda: [
         f"results/{d}/{m}/{b}/{s}/interpret/{name}"
         for d, m, b, s in INTERPRET_RUNS
-        for name in ("motifs.tsv", "motifs.meme", "logos.png", "tracks.png")
+        for name in (
+            "motifs.tsv",
+            "motifs.meme",
+            "logos.png",
+            "tracks.png",
+            "modisco.html",
+        )
     ]
 )
 
@@ -71,6 +77,19 @@ rule interpret:
                 "figure": "attribution tracks",
             },
         ),
+        modisco=report(
+            f"{INTERPRET_DIR}/modisco.html",
+            caption="../report/interpret_modisco.rst",
+            category="{dataset}",
+            subcategory="interpretation",
+            labels={
+                "model": "{model}",
+                "balance": "{balance}",
+                "seed": "{seed}",
+                "figure": "TF-MoDISco patterns",
+            },
+        ),
+        modisco_dir=directory(f"{INTERPRET_DIR}/modisco"),
     log:
         "logs/interpret/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:
