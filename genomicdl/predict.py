@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from genomicdl.files import atomic_output, write_json_atomic
-from genomicdl.genome import Genome
+from genomicdl.genome import ChromNames, Genome, read_intervals
 from genomicdl.inference import load_network, rc_label_columns, resolve_device
 from genomicdl.losses import outputs_to_predictions
 from genomicdl.sequence_torch import DeviceEncoder
@@ -328,6 +328,18 @@ def contributions(
                 writer.write(chrom, lo, vals, cov)
         writer.close()
     return paths
+
+
+def region_centres(
+    path: str | Path, genome_path: str | Path, aliases: dict[str, str] | None = None
+) -> list[tuple[str, int]]:
+    """(chrom, centre) of every record of a BED/narrowPeak file (summit column, else the
+    midpoint), named as in the genome; a bad record or an unknown chromosome is an
+    InputError naming the file and line."""
+    with Genome(genome_path) as genome:
+        sizes = dict(genome.sizes)
+    names = ChromNames(list(sizes), aliases)
+    return [(chrom, start) for chrom, start, _ in read_intervals(path, sizes, names, points=True)]
 
 
 def _grad_x_input(pred: Predictor, codes: np.ndarray) -> np.ndarray:

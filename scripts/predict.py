@@ -1,4 +1,4 @@
-"""Snakemake entry of rules predict_chrom and predict_tracks."""
+"""Snakemake entry of rules predict_chrom, predict_tracks and predict_contributions."""
 
 import sys
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
 from genomicdl.genome import Genome
-from genomicdl.predict import merge_tracks, predict_chromosome
+from genomicdl.predict import contributions, merge_tracks, predict_chromosome, region_centres
 from genomicdl.runner import run_step
 
 
@@ -23,4 +23,13 @@ def _chrom():
     )
 
 
-run_step(snakemake, _merge if snakemake.params.get("merge") else _chrom)
+def _contributions():
+    regions = region_centres(snakemake.input.regions, snakemake.input.genome, snakemake.params.aliases)
+    return contributions(
+        snakemake.input.model, snakemake.input.genome, regions, snakemake.output[0],
+        method=snakemake.params.method, shuffles=snakemake.params.shuffles,
+    )
+
+
+step = snakemake.params.get("step", "chrom")
+run_step(snakemake, {"merge": _merge, "contributions": _contributions, "chrom": _chrom}[step])

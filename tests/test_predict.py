@@ -27,6 +27,7 @@ from genomicdl.predict import (
     merge_tracks,
     predict_chromosome,
     predict_table,
+    region_centres,
 )
 from genomicdl.rebalance import rebalance
 from genomicdl.sequence import encode
@@ -221,8 +222,10 @@ def test_snakemake_plots_predicted_beside_measured(inputs: dict, tmp_path: Path)
         "model_params": {"binned": {"output_length": 100, "trunk_params": {"channels": 8, "layers": 2}}},
         "balance": ["none"],
         "train": {**TRAIN, "patience": 1},
-        "predict": {"enabled": True, "datasets": ["sig"]},
-    }
+        "predict": {"enabled": True, "datasets": ["sig"], "regions": {"url": "regions.bed"},
+                    "contribution_method": "deep_lift_shap", "contribution_shuffles": 2},
+    }  # fmt: skip
+    (tmp_path / "regions.bed").write_text("chrIII\t1000\t1100\nchrIII\t1400\t1500\n")
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     dry = snakemake(["-n", "--cores", "1", "--configfile", "c.yaml"], cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr[-3000:]
@@ -231,3 +234,20 @@ def test_snakemake_plots_predicted_beside_measured(inputs: dict, tmp_path: Path)
     assert run.returncode == 0, run.stderr[-3000:]
     png = tmp_path / "results/plots/sig/tracks.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    run = snakemake(["--cores", "2", "--configfile", "c.yaml"], cwd=tmp_path)  # the default target: contributions
+    assert run.returncode == 0, run.stderr[-3000:]
+    contrib = tmp_path / "results/sig/binned/none/1/predict/contributions"
+    for track in ("R.fwd", "R.rev"):
+        with pyBigWig.open(str(contrib / f"{track}.contrib.bw")) as bw:
+            values = np.array(bw.values("chrIII", 950, 1150) + bw.values("chrIII", 1350, 1550))  # the 200-bp windows
+            assert np.isfinite(values).all() and np.abs(values).max() > 0
+            assert np.isnan(bw.values("chrIII", 100, 200)).all()  # nothing outside the regions' windows
+
+
+def test_region_centres_read_summits_and_name_the_bad_line(trained: dict, tmp_path: Path) -> None:
+    bed = tmp_path / "r.bed"
+    bed.write_text("I\t100\t200\nI\t300\t400\t.\t0\t+\t1\t1\t1\t10\n")  # an alias of chrI; a narrowPeak
+    assert region_centres(bed, trained["genome"], {"I": "chrI"}) == [("chrI", 150), ("chrI", 310)]
+    bed.write_text("chrI\t100\t200\nchrI\t300\tx\n")
+    with pytest.raises(GenomicdlError, match=r"r\.bed.*line 2|line 2.*r\.bed"):
+        region_centres(bed, trained["genome"])

@@ -220,6 +220,11 @@ def predict_targets():
         targets += [
             f"results/{d}/{m}/{b}/{s}/predict/tracks" for m, b, s in predicted_runs(d)
         ]
+        if PREDICT.get("regions") and PREDICT.get("contributions"):
+            targets += [
+                f"results/{d}/{m}/{b}/{s}/predict/contributions"
+                for m, b, s in predicted_runs(d)
+            ]
         if DATASETS[d].get("signal") and predicted_runs(d):
             targets.append(f"results/plots/{d}/tracks.png")
     return targets

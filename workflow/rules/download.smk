@@ -1,4 +1,4 @@
-# With download_variants (variants.smk), the only rules that touch the network. Runs on the submit host (localrules).
+# With download_variants (variants.smk) and download_predict_regions (predict.smk), the only rules that touch the network. Runs on the submit host (localrules).
 
 
 localrules:

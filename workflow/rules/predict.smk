@@ -44,7 +44,52 @@ rule predict_tracks:
         mem_mb=2000,
         runtime=30,
     params:
-        merge=True,
+        step="merge",
+    script:
+        "../../scripts/predict.py"
+
+
+localrules:
+    download_predict_regions,
+
+
+rule download_predict_regions:
+    output:
+        "resources/predict_regions.bed",
+    log:
+        "logs/download/predict_regions.log",
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        source=lambda w: PREDICT["regions"],
+    script:
+        "../../scripts/download.py"
+
+
+rule predict_contributions:
+    input:
+        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
+        genome="data/{dataset}/genome.fa.gz",
+        regions="resources/predict_regions.bed",
+    output:
+        directory(f"{RUN_DIR}/predict/contributions"),
+    log:
+        "logs/predict/{dataset}/{model}/{balance}/{seed}/contributions.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        step="contributions",
+        method=PREDICT.get("contribution_method", "gradient_x_input"),
+        shuffles=PREDICT.get("contribution_shuffles", 20),
+        aliases=lambda w: DATASETS[w.dataset]["chrom_aliases"],
     script:
         "../../scripts/predict.py"
 
