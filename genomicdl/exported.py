@@ -26,6 +26,7 @@ import numpy as np
 from genomicdl.errors import GenomicdlError, InputError
 from genomicdl.files import atomic_output
 from genomicdl.sequence import AlphabetError, encode, get, one_hot
+from genomicdl.sequence import centred_in_window as fit
 
 CHUNK = 2048
 
@@ -92,17 +93,6 @@ class ExportedModel:
         """(n, window) codes -> (n, columns): probabilities, or totals over each track's bins."""
         y = self._run(one_hot(codes, self.alphabet))
         return y.reshape(len(codes), len(self.columns), self.bins).sum(-1)
-
-
-def fit(codes: np.ndarray, window: int, unknown: int) -> np.ndarray:
-    """Codes centred in ``window``: cropped in the middle or padded with the unknown code."""
-    if len(codes) >= window:
-        lo = (len(codes) - window) // 2
-        return codes[lo : lo + window]
-    out = np.full(window, unknown, np.uint8)
-    lo = (window - len(codes)) // 2
-    out[lo : lo + len(codes)] = codes
-    return out
 
 
 def read_fasta(path: str | Path, alphabet: str) -> Iterator[tuple[str, np.ndarray]]:

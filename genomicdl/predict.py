@@ -26,6 +26,7 @@ from genomicdl.files import atomic_output, write_json_atomic
 from genomicdl.genome import ChromNames, Genome, read_intervals
 from genomicdl.inference import load_network, rc_label_columns, resolve_device
 from genomicdl.losses import outputs_to_predictions
+from genomicdl.sequence import centred_in_window as fit
 from genomicdl.sequence_torch import DeviceEncoder
 from genomicdl.signal_layout import layout
 from genomicdl.targets import Target
@@ -272,17 +273,6 @@ def predict_table(model_path: str, records: list[tuple[str, np.ndarray]], out: s
             values = pred(codes).sum(-1)
             for (name, _), v in zip(part, values):
                 fh.write(name + "\t" + "\t".join(f"{x:.6g}" for x in v) + "\n")
-
-
-def fit(codes: np.ndarray, window: int, unknown: int = 4) -> np.ndarray:
-    """Codes centred in ``window``: cropped in the middle or padded with the unknown code."""
-    if len(codes) >= window:
-        lo = (len(codes) - window) // 2
-        return codes[lo : lo + window]
-    out = np.full(window, unknown, np.uint8)
-    lo = (window - len(codes)) // 2
-    out[lo : lo + len(codes)] = codes
-    return out
 
 
 def contributions(

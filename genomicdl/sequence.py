@@ -146,6 +146,17 @@ def decode(codes: np.ndarray, alphabet: str | Alphabet = "dna") -> str:
     return table[codes[codes != PAD]].tobytes().decode()
 
 
+def centred_in_window(codes: np.ndarray, window: int, unknown: int = 4) -> np.ndarray:
+    """Codes centred in ``window``: cropped in the middle or padded with the unknown code."""
+    if len(codes) >= window:
+        lo = (len(codes) - window) // 2
+        return codes[lo : lo + window]
+    out = np.full(window, unknown, np.uint8)
+    lo = (window - len(codes)) // 2
+    out[lo : lo + len(codes)] = codes
+    return out
+
+
 def one_hot(codes: np.ndarray, alphabet: str | Alphabet = "dna") -> np.ndarray:
     """(n, L) codes -> (n, channels, L) float32; unknown and padding are all zeros."""
     a = get(alphabet)

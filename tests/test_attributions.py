@@ -36,12 +36,7 @@ EXACT = {"deepbind", "deepsea", "basset", "dilated", "binned"}
 APPROXIMATE = {"danq", "transformer", "cnn_birnn", "bpnet"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def codes_of(n: int, length: int, seed: int) -> np.ndarray:

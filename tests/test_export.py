@@ -27,12 +27,7 @@ from genomicdl.targets import Target
 SIGNAL_TASKS = tuple(f"cov.{s}:{b}" for s in ("fwd", "rev") for b in range(4))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_run(

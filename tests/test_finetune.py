@@ -21,13 +21,7 @@ from genomicdl.rebalance import rebalance
 from genomicdl.store import Store, StoreWriter
 from genomicdl.targets import Target
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_store(
