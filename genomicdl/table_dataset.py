@@ -174,6 +174,8 @@ class TableDataset:
                 split = self.folds.split(rec, self.files[role], u)
             elif self.ds["split"].get("families"):
                 split = self.family_splits(role)[index]
+            elif self.locus_splits(role) is not None:
+                split = self.locus_splits(role)[index]
             else:
                 split = "valid" if u < self.valid_frac else "test" if u < self.valid_frac + self.test_frac else "train"
             if split == "test" or kept:
@@ -195,6 +197,40 @@ class TableDataset:
             cache[role] = list(splits)
             self.__dict__.setdefault("near_duplicates", {})[role] = self._near_duplicates(seqs, splits)
         return cache[role]
+
+    def locus_splits(self, role: str) -> list[str] | None:
+        """Split of every record of one file when its ids carry coordinates and
+        ``split.by_locus`` asks for it (auto: when every id does): overlapping windows go
+        to one split together (genomicdl.loci). None when records are drawn one by one."""
+        cache = self.__dict__.setdefault("_loci", {})
+        if role in cache:
+            return cache[role]
+        setting, path = self.ds["split"].get("by_locus", "auto"), self.files[role]
+        cache[role] = None
+        if setting is False or not (self.valid_frac or self.test_frac):
+            return None
+        from genomicdl.loci import locus_splits, parse_locus
+
+        loci = []
+        for rec in iter_records(path, self.settings(role), {}):
+            if rec.split is not None:  # the file names its splits
+                return None
+            locus = parse_locus(rec.id)
+            if locus is None:
+                if setting is True:
+                    raise InputError(path, f"record {rec.id!r}: split.by_locus is true but the id carries "
+                                     "no coordinates (expected e.g. chr1,+,100,200 or chr1:100-200)",
+                                     rec.line)  # fmt: skip
+                log.info("%s: record ids carry no coordinates (line %d): records split one by one", path, rec.line)
+                return None
+            loci.append(locus)
+        splits, counts = locus_splits(loci, self.valid_frac, self.test_frac, self.seed,
+                                      int(self.ds["split"].get("locus_gap", 0)))  # fmt: skip
+        log.info("%s: %d windows in %d loci (%d share a locus): whole loci split", path, counts["windows"],
+                 counts["loci"], counts["windows_sharing_a_locus"])  # fmt: skip
+        self.__dict__.setdefault("locus_report", {})[role] = counts
+        cache[role] = splits
+        return splits
 
     def _near_duplicates(self, seqs: list[str], splits: np.ndarray) -> dict[str, int]:
         """Held-out sequences with a training sequence within max_mismatches (the leakage
@@ -505,6 +541,7 @@ def build_table_dataset(
         "leakage_shared_sequences": n_leaks,
         "leakage_near_duplicates": getattr(tab, "near_duplicates", None),
         "leakage_policy": ds["split"]["leakage"],
+        "locus_split": getattr(tab, "locus_report", None),
         "homology": homology,
         "generated_negatives_for": sorted(complete),
         **report.summary(),
