@@ -6,7 +6,8 @@ window) gains little from a second thread on a quiet machine and collapses when 
 process holds a core (threads wait on each other at every operator). So a network whose
 forward pass costs less than ``SMALL_MACS`` multiply-adds per window trains on one thread
 -- ``--cores N`` then runs N such jobs side by side -- and larger ones on up to
-``LARGE_THREADS``. The figures come from bench/threads.py (docs/training.md).
+``LARGE_THREADS`` when there are cores to spare. The figures come from bench/threads.py
+(docs/training.md).
 
 The cost is counted, not guessed: the network is built (on the CPU, not trained) with the
 job's parameters and the dataset's window, and its convolutions, linear layers,
@@ -26,8 +27,10 @@ log = logging.getLogger(__name__)
 
 #: Forward multiply-adds per window below which a network trains on one thread.
 SMALL_MACS = 20e6
-#: Threads of a network above it (capped by the cores Snakemake was given).
+#: Threads of a network above it (capped by the cores Snakemake was given) ...
 LARGE_THREADS = 2
+#: ... when Snakemake was given at least this many cores.
+MIN_CORES_FOR_MORE = 4
 #: Window assumed for a table dataset whose store is not built yet (a long one: errs
 #: towards more threads only for networks that would be large anyway).
 NOMINAL_WINDOW = 1000
@@ -90,8 +93,13 @@ def network_macs(name: str, params_json: str, window: int, alphabet: str) -> int
 
 
 def choose_threads(macs: float, cores: int) -> int:
-    """1 for a small network, else ``LARGE_THREADS`` (at most ``cores``)."""
-    return 1 if macs < SMALL_MACS else max(1, min(LARGE_THREADS, cores))
+    """1 for a small network, and for any network when fewer than ``MIN_CORES_FOR_MORE``
+    cores are given (measured on 2 cores: a second thread lost even for an 80M
+    multiply-add network); else ``LARGE_THREADS``, leaving at least half the cores to
+    other jobs."""
+    if macs < SMALL_MACS or cores < MIN_CORES_FOR_MORE:
+        return 1
+    return max(1, min(LARGE_THREADS, cores // 2))
 
 
 def dataset_window(config: Mapping[str, Any], dataset: str, summary: str | Path | None = None) -> int:
@@ -113,4 +121,4 @@ def train_threads(
     except Exception as err:  # the job itself reports a bad configuration
         log.debug("cost of %s on %s not counted (%s): one thread", model, dataset, err)
         return 1
-    return choose_threads(macs, cores or LARGE_THREADS)
+    return choose_threads(macs, cores or MIN_CORES_FOR_MORE)
