@@ -48,9 +48,9 @@ NETWORKS = {
 BATCH = 64
 
 
-def spin(stop: mp.Event) -> None:
-    """Keep one core busy until told to stop."""
-    while not stop.is_set():
+def spin(stop: mp.Event, parent: int) -> None:
+    """Keep one core busy until told to stop, or until the bench is gone (killed)."""
+    while not stop.is_set() and os.getppid() == parent:
         for _ in range(100_000):
             pass
 
@@ -103,7 +103,7 @@ def main() -> None:
         for load in ("quiet", "one core busy"):
             stop, competitor = mp.Event(), None
             if load != "quiet":
-                competitor = mp.Process(target=spin, args=(stop,), daemon=True)
+                competitor = mp.Process(target=spin, args=(stop, os.getpid()), daemon=True)
                 competitor.start()
                 time.sleep(0.5)
             try:
