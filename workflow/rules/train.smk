@@ -2,18 +2,7 @@
 # they will use a GPU, so --resources gpu=N bounds concurrent GPU trainings; inside the
 # job a slot allocator picks a free GPU (genomicdl.devices). With tune.enabled, a tuned
 # network trains on its study's choice (results/tune/.../best.yaml; gtune is genomicdl.tune).
-# Threads follow the network's cost (genomicdl.threads): 1 for small networks, so that
-# --cores N trains N of them side by side.
-from genomicdl import threads as gthreads
-
-
-def network_threads(w):
-    try:
-        cores = workflow.cores
-    except WorkflowError:  # a cluster run gives no --cores
-        cores = None
-    params = gtune.train_settings(config, w.dataset, w.model)[0]
-    return gthreads.train_threads(config, w.dataset, w.model, params, cores)
+# Threads follow the network's cost (network_threads in common.smk).
 
 
 rule train_network:

@@ -4,7 +4,6 @@
 # Trials read the training and validation splits only; best.yaml holds the choice,
 # which every seed of train_network retrains on (genomicdl.tune.train_settings).
 
-from genomicdl import threads as gthreads
 from genomicdl import tune as gtune
 
 TUNE = config["tune"]
@@ -14,17 +13,6 @@ TUNE_DIR = "results/tune/{dataset}/{model}"
 register_targets(
     lambda: [f"results/tune/{d}/{m}/best.yaml" for d, m in gtune.tuned_pairs(config)]
 )
-
-
-def trial_threads(w):
-    """A trial's threads: its network's cost at the configured parameters (the sampled
-    ones are drawn inside the job), as train_network's (genomicdl.threads)."""
-    try:
-        cores = workflow.cores
-    except WorkflowError:  # a cluster run gives no --cores
-        cores = None
-    params = config["model_params"].get(w.model, {})
-    return gthreads.train_threads(config, w.dataset, w.model, params, cores)
 
 
 rule tune_trial:
@@ -42,7 +30,7 @@ rule tune_trial:
         trial=r"\d+",
     conda:
         "../../envs/torch.yaml"
-    threads: trial_threads
+    threads: lambda w: network_threads(w, tuned=False)
     resources:
         gpu=1 if USE_GPU else 0,
         mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),
