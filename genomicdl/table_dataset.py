@@ -174,6 +174,8 @@ class TableDataset:
                 split = self.folds.split(rec, self.files[role], u)
             elif self.ds["split"].get("families"):
                 split = self.family_splits(role)[index]
+            elif self.locus_splits(role) is not None:
+                split = self.locus_splits(role)[index]
             else:
                 split = "valid" if u < self.valid_frac else "test" if u < self.valid_frac + self.test_frac else "train"
             if split == "test" or kept:
@@ -195,6 +197,40 @@ class TableDataset:
             cache[role] = list(splits)
             self.__dict__.setdefault("near_duplicates", {})[role] = self._near_duplicates(seqs, splits)
         return cache[role]
+
+    def locus_splits(self, role: str) -> list[str] | None:
+        """Split of every record of one file when its ids carry coordinates and
+        ``split.by_locus`` asks for it (auto: when every id does): overlapping windows go
+        to one split together (genomicdl.loci). None when records are drawn one by one."""
+        cache = self.__dict__.setdefault("_loci", {})
+        if role in cache:
+            return cache[role]
+        setting, path = self.ds["split"].get("by_locus", "auto"), self.files[role]
+        cache[role] = None
+        if setting is False or not (self.valid_frac or self.test_frac):
+            return None
+        from genomicdl.loci import locus_splits, parse_locus
+
+        loci = []
+        for rec in iter_records(path, self.settings(role), {}):
+            if rec.split is not None:  # the file names its splits
+                return None
+            locus = parse_locus(rec.id)
+            if locus is None:
+                if setting is True:
+                    raise InputError(path, f"record {rec.id!r}: split.by_locus is true but the id carries "
+                                     "no coordinates (expected e.g. chr1,+,100,200 or chr1:100-200)",
+                                     rec.line)  # fmt: skip
+                log.info("%s: record ids carry no coordinates (line %d): records split one by one", path, rec.line)
+                return None
+            loci.append(locus)
+        splits, counts = locus_splits(loci, self.valid_frac, self.test_frac, self.seed,
+                                      int(self.ds["split"].get("locus_gap", 0)))  # fmt: skip
+        log.info("%s: %d windows in %d loci (%d share a locus): whole loci split", path, counts["windows"],
+                 counts["loci"], counts["windows_sharing_a_locus"])  # fmt: skip
+        self.__dict__.setdefault("locus_report", {})[role] = counts
+        cache[role] = splits
+        return splits
 
     def _near_duplicates(self, seqs: list[str], splits: np.ndarray) -> dict[str, int]:
         """Held-out sequences with a training sequence within max_mismatches (the leakage
@@ -221,6 +257,19 @@ class TableDataset:
             if self.ds["bad_letters"] == "drop":
                 return None
             raise InputError(self.files[role], f"record {rec.id!r}: {err}", rec.line) from None
+
+    def mostly_unknown(self, codes: np.ndarray) -> bool:
+        """Whether more than ``max_n_fraction`` of a DNA/RNA record's letters are N
+        (proteins keep every record: X marks a residue, not a placeholder)."""
+        limit = float(self.ds.get("max_n_fraction", 1.0))
+        if limit >= 1.0 or not self.alphabet.has_complement:
+            return False
+        return float(np.mean(codes == self.alphabet.unknown)) > limit
+
+    @property
+    def unknown_reason(self) -> str:
+        letter = self.alphabet.unknown_letter
+        return f"records more than {float(self.ds['max_n_fraction']):.0%} {letter} (max_n_fraction)"
 
     def labels(self, rec: Record, role: str, n: int) -> Any:
         """The record's labels, kind-shaped; a bad one is an error naming file, line and record."""
@@ -249,6 +298,9 @@ class TableDataset:
                     continue
                 if not self.shape.keep(len(codes), f"{self.files[role]}, line {rec.line}, record {rec.id!r}"):
                     fp.dropped[f"records longer than max_length {self.shape.max_length}"] += 1
+                    continue
+                if self.mostly_unknown(codes):
+                    fp.dropped[self.unknown_reason] += 1
                     continue
                 fp.nonstandard.update(sequence.nonstandard(rec.seq, self.alphabet))
                 fp.longest = max(fp.longest, self.shape.span(len(codes))[1])
@@ -291,7 +343,32 @@ class TableDataset:
         return Target(self.kind, tuple(self.columns), (), self.ds["loss"])
 
 
-def _leakage(fp: FirstPass, policy: str) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+def _leak_examples(tab: TableDataset, shared: np.ndarray, limit: int = 3) -> str:
+    """What the shared sequences are: records per split that carry one, and up to
+    ``limit`` of them described (id, file, line, length, unknown letters). A third pass
+    over the files, made only when something is shared; memory bounded by ``shared``."""
+    want, described = {int(h) for h in shared}, set()
+    records: Counter = Counter()
+    examples: list[str] = []
+    for role in tab.roles:
+        for rec, split in tab.stream(role):
+            codes = None if tab.parser.skip(rec.labels) else tab.codes(rec, role)
+            if codes is None or not tab.shape.keep(len(codes), "") or tab.mostly_unknown(codes):
+                continue
+            h = stable_seed(codes.tobytes())
+            if h not in want:
+                continue
+            records[split] += 1
+            if h not in described and len(examples) < limit:
+                described.add(h)
+                unknown = f"{float(np.mean(codes == tab.alphabet.unknown)):.0%} {tab.alphabet.unknown_letter}"
+                examples.append(f"{rec.id!r} ({tab.files[role]}, line {rec.line}: {len(codes)} letters, {unknown})")
+    return f"{sum(records.values())} records ({dict(records)}), e.g. {'; '.join(examples)}"
+
+
+def _leakage(
+    fp: FirstPass, policy: str, tab: TableDataset | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Sequences shared between splits: the hashes to drop per split, and the counts."""
     sets = {s: np.unique(np.array(h, dtype=np.uint64)) for s, h in fp.hashes.items()}
     leaks = {
@@ -299,7 +376,9 @@ def _leakage(fp: FirstPass, policy: str) -> tuple[dict[str, np.ndarray], dict[st
     }
     counts = {f"{a}/{b}": len(v) for (a, b), v in leaks.items() if len(v)}
     if counts:
-        message = f"leakage: sequences shared between splits: {counts}"
+        message = f"leakage: distinct sequences shared between splits: {counts}"
+        if tab is not None:
+            message += f", carried by {_leak_examples(tab, np.unique(np.concatenate(list(leaks.values()))))}"
         if policy == "fail":
             raise GenomicdlError(f"{message} (set split.leakage: drop to drop them from train/valid, or warn)")
         log.warning("%s; %s", message, "dropping the copies from train/valid" if policy == "drop" else "kept")
@@ -351,6 +430,7 @@ class RowBuffer:
     def __init__(self, writer: StoreWriter, report: DatasetReport, target: Target, nucleotide: bool) -> None:
         self.writer, self.report, self.target, self.nucleotide = writer, report, target, nucleotide
         self.rows: list[tuple[np.ndarray, Any, int, int, str, np.ndarray | None]] = []
+        self.shortest, self.longest = None, 0  # row lengths written (after fitting)
 
     def add(
         self, codes: np.ndarray, labels: Any, split: int, origin: int, rid: str, positions: np.ndarray | None
@@ -366,6 +446,8 @@ class RowBuffer:
         n = len(self.rows)
         seq = np.full((n, width), PAD, np.uint8)
         lengths = np.array([len(r[0]) for r in self.rows], np.int32)
+        self.shortest = min(int(lengths.min()), self.shortest or int(lengths.min()))
+        self.longest = max(int(lengths.max()), self.longest)
         for i, r in enumerate(self.rows):
             seq[i, : len(r[0])] = r[0]
         positions = None
@@ -400,7 +482,7 @@ def _fit_codes(shape: Shape, codes: np.ndarray, unknown: int) -> tuple[np.ndarra
 def _skipped(tab: TableDataset, rec: Record, role: str, split: str, codes: np.ndarray | None, *,
              homologues: set[str], drop: Mapping[str, np.ndarray], report: DatasetReport) -> bool:  # fmt: skip
     """Whether a record stays out of the store (counted in the report where it is news)."""
-    if codes is None or not tab.shape.keep(len(codes), ""):
+    if codes is None or not tab.shape.keep(len(codes), "") or tab.mostly_unknown(codes):
         return True
     if split != "test" and f"{role}:{rec.line}" in homologues:
         report.drop(f"{split} proteins homologous to a test protein", 1)
@@ -461,7 +543,7 @@ def build_table_dataset(
     t0 = time.time()
     tab = TableDataset(ds, files)
     fp = tab.first_pass()
-    drop, n_leaks = _leakage(fp, ds["split"]["leakage"])
+    drop, n_leaks = _leakage(fp, ds["split"]["leakage"], tab)
     homologues, homology = _homology(fp, tab.homology)
     target = tab.target()
     nucleotide = tab.alphabet.has_complement
@@ -497,7 +579,9 @@ def build_table_dataset(
         "alphabet": tab.alphabet.name,
         "target": target.to_json(),
         "window": width,
-        "variable_length": tab.shape.window is None,
+        "variable_length": buf.shortest is not None and buf.shortest != buf.longest,
+        "window_set": tab.shape.window is not None,
+        "lengths": {"min": buf.shortest, "max": buf.longest},
         "tasks": list(target.tasks),
         "n_windows": writer.n,
         "fitted": dict(fitted),
@@ -505,6 +589,7 @@ def build_table_dataset(
         "leakage_shared_sequences": n_leaks,
         "leakage_near_duplicates": getattr(tab, "near_duplicates", None),
         "leakage_policy": ds["split"]["leakage"],
+        "locus_split": getattr(tab, "locus_report", None),
         "homology": homology,
         "generated_negatives_for": sorted(complete),
         **report.summary(),

@@ -64,7 +64,7 @@ CATALOG: dict[str, ModelEntry] = {
             "deepbind",
             "torch",
             "genomicdl.models.deepbind:DeepBind",
-            ("filters", "filter_width", "hidden", "dropout", "pool"),
+            ("filters", "filter_width", "hidden", "dropout", "pool", "pool_width"),
             "Alipanahi et al. 2015",
             ALL_KINDS,
             search=(
@@ -72,7 +72,8 @@ CATALOG: dict[str, ModelEntry] = {
                 ("filter_width", Range(8, 24)),
                 ("hidden", Range(choices=(0, 32))),
                 ("dropout", Range(0.0, 0.5)),
-                ("pool", Range(choices=("max", "max_avg"))),
+                ("pool", Range(choices=("max", "max_avg", "local_max", "local_avg"))),
+                ("pool_width", Range(4, 25)),
                 *_optimiser(),
             ),
         ),
@@ -82,7 +83,13 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.deepsea:DeepSEA",
             ("filters", "width", "pool", "dropout", "hidden", "batch_norm"),
             "Zhou & Troyanskaya 2015",
-            search=(("width", Range(6, 12)), ("hidden", Range(32, 256, log=True)), *_optimiser()),
+            search=(
+                ("filters", Range(16, 96, log=True)),
+                ("width", Range(6, 12)),
+                ("pool", Range(choices=(2, 4, 8))),
+                ("hidden", Range(32, 256, log=True)),
+                *_optimiser(),
+            ),
         ),
         ModelEntry(
             "basset",
@@ -90,7 +97,12 @@ CATALOG: dict[str, ModelEntry] = {
             "genomicdl.models.basset:Basset",
             ("filters", "widths", "pools", "hidden", "dropout"),
             "Kelley et al. 2016",
-            search=(("dropout", Range(0.0, 0.5)), *_optimiser()),
+            search=(
+                ("filters", Range(24, 96, log=True)),
+                ("pools", Range(choices=(2, 3, 4))),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
         ),
         ModelEntry(
             "danq",
@@ -100,6 +112,7 @@ CATALOG: dict[str, ModelEntry] = {
             "Quang & Xie 2016",
             search=(
                 ("filters", Range(32, 128, log=True)),
+                ("pool", Range(4, 16)),
                 ("lstm", Range(16, 64, log=True)),
                 ("dropout", Range(0.0, 0.5)),
                 *_optimiser(),
@@ -116,6 +129,7 @@ CATALOG: dict[str, ModelEntry] = {
             search=(
                 ("channels", Range(32, 96, log=True)),
                 ("layers", Range(2, 6)),
+                ("width", Range(choices=(3, 5))),
                 ("dropout", Range(0.0, 0.4)),
                 *_optimiser(),
             ),
@@ -129,7 +143,7 @@ CATALOG: dict[str, ModelEntry] = {
             ALL_KINDS,
             (("pool", 1),),
             search=(
-                ("channels", Range(32, 96, log=True)),
+                ("channels", Range(choices=(32, 48, 64, 96))),
                 ("layers", Range(1, 4)),
                 ("dropout", Range(0.0, 0.4)),
                 *_optimiser((1e-4, 3e-3)),
@@ -145,6 +159,7 @@ CATALOG: dict[str, ModelEntry] = {
             search=(
                 ("filters", Range(16, 64, log=True)),
                 ("gru", Range(32, 128, log=True)),
+                ("layers", Range(1, 2)),
                 ("dropout", Range(0.0, 0.5)),
                 *_optimiser(),
             ),

@@ -11,11 +11,20 @@ from torch import nn
 
 from genomicdl.models.layers import GlobalMaxPool, Network, run_masked, same_conv
 
+#: Pooling of the native head: global (max, max and mean) or positional (a local max or
+#: mean over blocks of ``pool_width`` positions, flattened, so the head sees where).
+POOLS = ("max", "max_avg", "local_max", "local_avg")
+
 
 class DeepBind(Network):
-    """Motif detectors (one convolution, batch-normalised), rectification, global max
-    pooling (optionally also average pooling), an optional hidden layer, one logit per
-    output. Any window length, any number of outputs.
+    """Motif detectors (one convolution, batch-normalised), rectification, pooling, an
+    optional hidden layer, one logit per output. Any window length, any number of outputs.
+
+    ``pool`` max / max_avg pool globally (the paper's design: where a motif sits is lost);
+    local_max / local_avg pool over blocks of ``pool_width`` positions and flatten, so the
+    head keeps coarse position -- what windows centred on a site (CLIP crosslinks, peak
+    summits) need. Variable-length data always pools globally (masked max and mean: a
+    flattened layout needs one length).
 
     With little data (a few thousand windows) the linear head (``hidden=0``) trains far
     more reliably than a hidden layer; DeepBind itself chose between the two per set.
@@ -35,11 +44,18 @@ class DeepBind(Network):
         hidden: int = 0,
         dropout: float = 0.2,
         pool: str = "max",
+        pool_width: int = 10,
     ) -> None:
         super().__init__(head)
-        if pool not in ("max", "max_avg"):
-            raise ValueError(f"pool must be max or max_avg, got {pool!r}")
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
+        if pool_width < 1:
+            raise ValueError(f"pool_width must be at least 1, got {pool_width}")
         self.outputs, self.pool, self.trunk_channels = outputs, pool, filters
+        self.local = None
+        if pool.startswith("local_") and head == "native":
+            cls = nn.MaxPool1d if pool == "local_max" else nn.AvgPool1d
+            self.local = cls(pool_width, ceil_mode=True)
         if head == "position":
             self.conv = nn.Sequential(*same_conv(in_channels, filters, filter_width))
         else:
@@ -49,7 +65,11 @@ class DeepBind(Network):
         if head == "position":
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(filters, outputs, 1))
             return
-        width = filters * (1 if pool == "max" and head == "native" else 2)
+        if self.local is not None:
+            blocks = -(-(window + filter_width - 1) // pool_width)  # the full convolution's length, pooled
+            width = filters * blocks
+        else:
+            width = filters * (1 if pool == "max" and head == "native" else 2)
         if hidden:
             self.head = nn.Sequential(
                 nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, outputs)
@@ -62,6 +82,8 @@ class DeepBind(Network):
         return self.act(self.norm(h)), lengths
 
     def summarise(self, h: torch.Tensor) -> torch.Tensor:
+        if self.local is not None:
+            return self.local(h).flatten(1)
         pooled = self.max_pool(h)
         if self.pool == "max_avg":
             pooled = torch.cat([pooled, h.mean(dim=2)], dim=1)

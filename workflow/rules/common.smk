@@ -228,3 +228,21 @@ def predict_targets():
         if DATASETS[d].get("signal") and predicted_runs(d):
             targets.append(f"results/plots/{d}/tracks.png")
     return targets
+
+
+def network_threads(w, tuned=True):
+    """Threads of a network's training (or tuning trial, ``tuned=False``: its sampled
+    parameters are drawn inside the job) from the network's counted cost
+    (genomicdl.threads): 1 for small networks, so --cores N trains N side by side."""
+    from genomicdl import threads as gthreads
+    from genomicdl import tune as gtune
+
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # a cluster run gives no --cores
+        cores = None
+    if tuned:
+        params = gtune.train_settings(config, w.dataset, w.model)[0]
+    else:
+        params = config["model_params"].get(w.model, {})
+    return gthreads.train_threads(config, w.dataset, w.model, params, cores)

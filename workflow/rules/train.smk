@@ -4,6 +4,7 @@
 # network trains on its study's choice (results/tune/.../best.yaml; gtune is genomicdl.tune).
 # With train.processes/nodes above 1 the job asks for a GPU per process and a task per
 # node and starts torchrun (srun torchrun on several nodes): gdist is genomicdl.ddp_launch.
+# Threads follow the network's cost (network_threads in common.smk).
 
 from genomicdl import ddp_launch as gdist
 
@@ -36,7 +37,7 @@ rule train_network:
         model="|".join(m for m in CATALOG if CATALOG[m].family == "torch"),
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: network_threads
     resources:
         **gdist.rule_resources(config["train"], USE_GPU),
         mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),

@@ -30,7 +30,7 @@ rule tune_trial:
         trial=r"\d+",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: lambda w: network_threads(w, tuned=False)
     resources:
         gpu=1 if USE_GPU else 0,
         mem_mb=lambda w, input: mb(input.size_mb, 1.5, 2000),
