@@ -44,6 +44,9 @@ def test_train_threads_reads_the_built_store_window(tmp_path: Path, monkeypatch:
     config = {"datasets": {"d": {"window": None, "alphabet": "dna"}}}
     params = {"filters": [128, 128, 128]}
     monkeypatch.chdir(tmp_path)
+    built = threads.network_macs.cache_info().misses
+    assert threads.train_threads(config, "d", "basset", params, 2) == 1  # 2 cores: one thread ...
+    assert threads.network_macs.cache_info().misses == built  # ... decided without building the network
     assert threads.train_threads(config, "d", "basset", params, 8) == 2  # nominal 1,000 bp: large
     (tmp_path / "data" / "d").mkdir(parents=True)
     (tmp_path / "data" / "d" / "summary.json").write_text(json.dumps({"window": 101}))
