@@ -106,21 +106,22 @@ def train_mutation(
     codes = torch.as_tensor(aln.codes.astype(np.int64), device=dev)
     weights = torch.as_tensor(weights_np, device=dev)
     neff = float(weights_np.sum())
-    start = time.time()
+    start, cpu = time.time(), time.process_time()
     rows: list[dict[str, float]] = []
-    if getattr(net, "closed_form", False):
-        net.fit(codes, weights)
+    fitted: dict[str, Any] = {}
+    signature = _signature(model=model, params=params, balance=balance, seed=seed, batch_size=batch_size,
+                           learning_rate=learning_rate)
+    if getattr(net, "closed_form", False):  # the model's own fit (closed form, or L-BFGS by chunks)
+        fitted = net.fit(codes, weights, checkpoint=Path(f"{out}.ckpt"), signature=signature, log=log) or {}
         steps = 0
     else:
         rows = _optimise(net, codes, weights, neff=neff, seed=seed, steps=steps, batch_size=batch_size,
                          learning_rate=learning_rate, checkpoint_every=checkpoint_every,
-                         checkpoint=Path(f"{out}.ckpt"),
-                         signature=_signature(model=model, params=params, balance=balance, seed=seed,
-                                              batch_size=batch_size, learning_rate=learning_rate),
-                         log=log)
+                         checkpoint=Path(f"{out}.ckpt"), signature=signature, log=log)
     stats = {"model": model, "balance": balance, "seed": seed, "steps": steps, "sequences": len(codes),
              "neff": neff, "device": str(dev), "seconds": round(time.time() - start, 2),
-             "final_loss": rows[-1]["loss"] if rows else None}
+             "final_loss": rows[-1]["loss"] if rows else None, "cpu_seconds": round(time.process_time() - cpu, 2),
+             **fitted}
     save = {"model": model, "params": params, "length": aln.length, "state": net.state_dict(), "stats": stats}
     with atomic_output(out) as tmp:
         torch.save(save, tmp)
