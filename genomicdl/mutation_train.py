@@ -135,7 +135,7 @@ def train_mutation(
 def _optimise(net, codes, weights, *, neff, seed, steps, batch_size, learning_rate, checkpoint_every,
               checkpoint: Path, signature: str, log) -> list[dict[str, float]]:
     """Adam steps with resumable, atomically written checkpoints."""
-    opt = torch.optim.Adam(net.parameters(), lr=learning_rate)
+    opt = torch.optim.Adam(net.parameters(), lr=learning_rate, fused=True)  # one kernel per step, not ~12 passes
     step, rows = 0, []
     state = _read_checkpoint(checkpoint, codes.device, log)
     if state is not None:

@@ -9,8 +9,9 @@ objective is a sum of convex per-position problems, so positions are fitted in c
 one dense product of the one-hot prefix with its coupling block, which runs at the
 machine's matmul rate. Mutation effect = log p(mutant) - log p(wild type).
 
-Orders: ``natural`` (alignment columns) or ``entropic`` (ascending weighted column
-entropy, ArDCA.jl's default).
+Orders: ``natural`` (alignment columns), ``reverse``, or ``entropic`` (ascending weighted
+column entropy, ArDCA.jl's default); a list of orders fits one model per order and
+averages their log-likelihoods.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from torch.nn import functional
 from genomicdl.alignment import STATES
 from genomicdl.files import atomic_output
 
-ORDERS = ("natural", "entropic")
+ORDERS = ("natural", "reverse", "entropic")
 
 
 def entropic_order(codes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -56,8 +57,9 @@ class _PrefixProduct(torch.autograd.Function):
 
 
 class ArDCA(nn.Module):
-    """Fields h (L, q) and couplings J (L*q, L*q), both in the model's position order:
-    J[j*q + a, i*q + b] couples state a at order position j < i to state b at i."""
+    """Per position order k: fields h[k] (L, q) and couplings j[k] (L*q, L*q) in that order:
+    j[k][a*q + s, b*q + t] couples state s at order position a < b to state t at b. With
+    several orders, log p(x) is the mean of the orders' log-likelihoods."""
 
     closed_form = True  # fitted by its own optimiser (``fit``), not by Adam steps
 
@@ -67,24 +69,33 @@ class ArDCA(nn.Module):
         *,
         lambda_h: float = 0.01,
         lambda_j: float = 0.01,
-        order: str = "natural",
+        order: str | list[str] = "natural",
         chunk: int = 16,
         max_iter: int = 200,
         tolerance: float = 1e-5,
     ) -> None:
         super().__init__()
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
-        q = STATES
-        self.length, self.q, self.order_name, self.chunk = length, q, order, max(1, int(chunk))
+        self.orders = [order] if isinstance(order, str) else list(order)
+        bad = [o for o in self.orders if o not in ORDERS]
+        if bad or not self.orders:
+            raise ValueError(f"order must be one or a list of {', '.join(ORDERS)}, not {order!r}")
+        q, k = STATES, len(self.orders)
+        self.length, self.q, self.chunk = length, q, max(1, int(chunk))
         self.lambda_h, self.lambda_j, self.max_iter, self.tolerance = lambda_h, lambda_j, max_iter, tolerance
-        self.register_buffer("order", torch.arange(length))
-        self.register_buffer("h", torch.zeros(length, q))
-        self.register_buffer("j", torch.zeros(length * q, length * q))
+        self.register_buffer("order", torch.arange(length).repeat(k, 1))
+        self.register_buffer("h", torch.zeros(k, length, q))
+        self.register_buffer("j", torch.zeros(k, length * q, length * q))
 
-    def _onehot(self, codes: torch.Tensor) -> torch.Tensor:
-        """(n, L*q) float one-hot of the columns in model order."""
-        return functional.one_hot(codes.long()[:, self.order], self.q).flatten(1).float()
+    def _onehot(self, codes: torch.Tensor, k: int) -> torch.Tensor:
+        """(n, L*q) float one-hot of the columns in order k."""
+        return functional.one_hot(codes.long()[:, self.order[k]], self.q).flatten(1).float()
+
+    def _set_orders(self, codes: torch.Tensor, weights: torch.Tensor) -> None:
+        for k, name in enumerate(self.orders):
+            if name == "entropic":
+                self.order[k] = entropic_order(codes.cpu(), weights.cpu()).to(self.order.device)
+            elif name == "reverse":
+                self.order[k] = torch.arange(self.length - 1, -1, -1, device=self.order.device)
 
     def fit(
         self,
@@ -95,43 +106,47 @@ class ArDCA(nn.Module):
         signature: str = "",
         log: Callable[[str], None] = print,
     ) -> dict[str, Any]:
-        """Fit chunk by chunk; with ``checkpoint``, the finished chunks are saved atomically
-        after each one and a rerun with the same ``signature`` resumes after them."""
+        """Fit order by order, chunk by chunk; with ``checkpoint``, the finished chunks are
+        saved atomically after each one and a rerun with the same ``signature`` resumes."""
         w = (weights / weights.sum()).float()
-        if self.order_name == "entropic":
-            self.order.copy_(entropic_order(codes.cpu(), weights.cpu()).to(self.order.device))
-        x = self._onehot(codes)
-        target = codes.long()[:, self.order]
-        index = target + torch.arange(self.length, device=target.device) * self.q
-        done, iterations, losses = 0, [], []
+        self._set_orders(codes, weights)
+        done, iterations, losses = 0, [], []  # done counts positions over all orders
         if checkpoint is not None and checkpoint.exists():
             state = torch.load(checkpoint, map_location=self.h.device, weights_only=True)
             if state.get("signature") == signature:
                 self.load_state_dict(state["model"])
                 done, iterations, losses = int(state["done"]), list(state["iterations"]), list(state["losses"])
-                log(f"resumed from {checkpoint}: {done} of {self.length} positions fitted")
-        for start in range(done, self.length, self.chunk):
-            stop = min(start + self.chunk, self.length)
-            began = time.time()
-            count, loss = self._fit_chunk(x, index, target, w, start, stop)
-            iterations.append(count)
-            losses.append(loss)
-            log(f"positions {start}-{stop - 1} of {self.length}: {count} L-BFGS evaluations, "
-                f"loss {loss:.4f}, {time.time() - began:.1f} s")
-            if checkpoint is not None:
-                with atomic_output(checkpoint) as tmp:
-                    torch.save({"signature": signature, "model": self.state_dict(), "done": stop,
-                                "iterations": iterations, "losses": losses}, tmp)
-        return {"evaluations": sum(iterations), "chunks": len(iterations), "objective": sum(losses)}
+                log(f"resumed from {checkpoint}: {done} of {self.length * len(self.orders)} positions fitted")
+        for k, name in enumerate(self.orders):
+            if done >= (k + 1) * self.length:
+                continue
+            x = self._onehot(codes, k)
+            target = codes.long()[:, self.order[k]]
+            index = target + torch.arange(self.length, device=target.device) * self.q
+            for start in range(done - k * self.length, self.length, self.chunk):
+                stop = min(start + self.chunk, self.length)
+                began = time.time()
+                count, loss = self._fit_chunk(k, x, index, target, w, start, stop)
+                iterations.append(count)
+                losses.append(loss)
+                done = k * self.length + stop
+                log(f"order {name}: positions {start}-{stop - 1} of {self.length}: {count} L-BFGS evaluations, "
+                    f"loss {loss:.4f}, {time.time() - began:.1f} s")
+                if checkpoint is not None:
+                    with atomic_output(checkpoint) as tmp:
+                        torch.save({"signature": signature, "model": self.state_dict(), "done": done,
+                                    "iterations": iterations, "losses": losses}, tmp)
+        return {"evaluations": sum(iterations), "chunks": len(iterations),
+                "objective": sum(losses) / len(self.orders)}
 
-    def _fit_chunk(self, x: torch.Tensor, index: torch.Tensor, target: torch.Tensor, w: torch.Tensor, start: int,
-                   stop: int) -> tuple[int, float]:
+    def _fit_chunk(self, k: int, x: torch.Tensor, index: torch.Tensor, target: torch.Tensor, w: torch.Tensor,
+                   start: int, stop: int) -> tuple[int, float]:
         """L-BFGS on the conditionals of order positions start..stop-1 (a convex problem)."""
         q, width = self.q, stop - start
         prefix, rows = x[:, : stop * q], index[:, :stop].contiguous()
         mask = torch.ones(stop * q, width * q, device=x.device)
-        for k in range(width):  # position start+k sees only the positions before it
-            mask[(start + k) * q:, k * q:(k + 1) * q] = 0
+        for c in range(width):  # position start+c sees only the positions before it
+            mask[(start + c) * q:, c * q:(c + 1) * q] = 0
         coupling = torch.zeros(stop * q, width * q, device=x.device, requires_grad=True)
         field = torch.zeros(width, q, device=x.device, requires_grad=True)
         opt = torch.optim.LBFGS([coupling, field], max_iter=self.max_iter, tolerance_grad=self.tolerance,
@@ -151,17 +166,19 @@ class ArDCA(nn.Module):
 
         opt.step(closure)
         with torch.no_grad():
-            self.j[: stop * q, start * q:stop * q] = coupling * mask
-            self.h[start:stop] = field
+            self.j[k, : stop * q, start * q:stop * q] = coupling * mask
+            self.h[k, start:stop] = field
         return calls[0], last[0]
 
     @torch.no_grad()
     def log_prob(self, codes: torch.Tensor) -> torch.Tensor:
-        """log p(x) of each sequence (float64 sum of the per-position terms)."""
-        x = self._onehot(codes)
-        logits = (x @ self.j).view(-1, self.length, self.q) + self.h
-        target = codes.long()[:, self.order]
-        return functional.log_softmax(logits, -1).gather(2, target[..., None])[..., 0].double().sum(1)
+        """log p(x) of each sequence: float64, the mean over the orders."""
+        total = torch.zeros(len(codes), dtype=torch.float64, device=codes.device)
+        for k in range(len(self.orders)):
+            logits = (self._onehot(codes, k) @ self.j[k]).view(-1, self.length, self.q) + self.h[k]
+            target = codes.long()[:, self.order[k]]
+            total += functional.log_softmax(logits, -1).gather(2, target[..., None])[..., 0].double().sum(1)
+        return total / len(self.orders)
 
     def score(self, mutants: torch.Tensor, wild_type: torch.Tensor, **_: object) -> torch.Tensor:
         out = [self.log_prob(chunk) for chunk in mutants.split(512)]
