@@ -253,3 +253,16 @@ def test_ardca_trains_through_train_mutation_and_resumes(tmp_path):
     assert any("resumed" in line and "8 of 24" in line for line in lines) and stats["chunks"] == 3
     resumed = load_model(tmp_path / "b.pt", "cpu")
     assert torch.equal(resumed.j, whole.j) and torch.equal(resumed.h, whole.h)
+
+
+def test_vae_weight_kl_matches_its_expression_and_gradient():
+    from genomicdl.models.vae import _GaussianKL
+
+    gen = torch.Generator().manual_seed(0)
+    mean = torch.randn(40, 6, dtype=torch.float64, generator=gen).requires_grad_()
+    log_sigma = (torch.randn(40, 6, dtype=torch.float64, generator=gen) * 0.3 - 2).requires_grad_()
+    for var in (1.0, 2.25):
+        expected = 0.5 * ((mean.square() + (2 * log_sigma).exp()) / var - 1 - 2 * log_sigma).sum()
+        expected = expected + 0.5 * mean.numel() * np.log(var)
+        assert torch.allclose(_GaussianKL.apply(mean, log_sigma, var), expected, rtol=1e-12)
+        assert torch.autograd.gradcheck(lambda m, s, v=var: _GaussianKL.apply(m, s, v), (mean, log_sigma))
