@@ -22,8 +22,9 @@ and batch size with Adam on the same prepared alignment:
 
 Timed: the training steps only (not the alignment's preparation), in CPU seconds of this
 process (``time.process_time``, robust to other load on the machine) and in wall seconds.
-"before" is the bare loop with PyTorch's default Adam (the optimiser train_mutation used
-until the fused one); "bare" uses the fused Adam as train_mutation now does.
+"before" is the bare loop as the model trained until issue 27 (PyTorch's default Adam,
+the weights' KL through autograd); "bare" is the same loop with the fused Adam and the
+closed-form KL, as train_mutation now trains; "ours" is train_mutation itself.
 
 The last line is one JSON object:
 {"bench": "vae_throughput", "ours_seq_s": ..., "bare_seq_s": ..., "bound_seq_s": ..., ...}.
@@ -36,6 +37,7 @@ import json
 import sys
 import tempfile
 import time
+import types
 from itertools import pairwise
 from pathlib import Path
 
@@ -52,13 +54,28 @@ DEFAULT_A2M = (Path(__file__).resolve().parents[2] / "shared/data/mutation_effec
                / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz")
 
 
-def bare(h5: Path, params: dict, *, steps: int, batch: int, lr: float, fused: bool) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of a hand-written loop over the same model."""
+def autograd_penalty(net: torch.nn.Module) -> torch.Tensor:
+    """The VAE's penalty as it was before the closed-form KL: autograd through the
+    elementwise expression (the "before" loop uses it)."""
+    total = net.sparsity * torch.sigmoid(net.scales).sum()
+    var = net.prior_scale**2
+    for name, mean in net.mean.items():
+        log_sigma = net.log_sigma[name]
+        total = total + 0.5 * ((mean.square() + (2 * log_sigma).exp()) / var - 1 - 2 * log_sigma).sum()
+        total = total + 0.5 * mean.numel() * torch.log(torch.tensor(var))
+    return total
+
+
+def bare(h5: Path, params: dict, *, steps: int, batch: int, lr: float, before: bool) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of a hand-written loop over the same model; ``before``:
+    PyTorch's default Adam and the autograd KL, as train_mutation ran until issue 27."""
     aln = load_alignment(h5)
     codes = torch.as_tensor(aln.codes.astype(np.int64))
     torch.manual_seed(0)
     net = build_model("vae", aln.length, params)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, fused=fused)
+    if before:
+        net.penalty = types.MethodType(autograd_penalty, net)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, fused=not before)
     ones, neff = torch.ones(batch), float(aln.weights.sum())
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(steps):
@@ -113,8 +130,8 @@ def main() -> None:
         prepare_dataset(args.alignment, out=h5, summary=Path(tmp) / "s.json", settings={})
         length = load_alignment(h5).length
         rate = matmul_rate(args.batch_size, args.decoder[-1], length * 20)
-        before_cpu, before_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, fused=False)
-        bare_cpu, bare_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, fused=True)
+        before_cpu, before_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, before=True)
+        bare_cpu, bare_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, before=False)
         cpu, wall = time.process_time(), time.perf_counter()
         train_mutation(alignment=h5, model="vae", out=Path(tmp) / "m.pt", params=params, steps=args.steps,
                        batch_size=args.batch_size, learning_rate=1e-3, checkpoint_every=args.checkpoint_every,
