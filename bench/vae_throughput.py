@@ -1,4 +1,13 @@
-"""VAE training throughput: our entry (train_mutation) against a bare PyTorch loop, one run.
+"""VAE training throughput: our entry (train_mutation) against a bare PyTorch loop and
+against the compute bound of the model's layers, one run.
+
+Compute bound: the matmul FLOPs of one training step (forward: embedding_bag adds,
+linear layers 2*in*out per sequence, the output layer 2*H*L*20 per sequence, the
+dictionary product 2*H*L*C*20 once per step; backward counted as 2x forward), divided
+by the batch, give FLOPs per sequence; a float32 matmul of the output layer's shape
+timed in the same run gives this machine's rate (FLOP per CPU second); bound =
+rate / FLOPs per sequence. Elementwise work (sampling, KL, softmax, Adam) counts nothing
+in the bound: it is what keeps a run below it.
 
 Both train the same VAE (same size, same initial weights: same seed) for the same steps
 and batch size with Adam on the same prepared alignment:
@@ -11,8 +20,14 @@ and batch size with Adam on the same prepared alignment:
 
     python bench/vae_throughput.py [--steps 200] [--batch-size 128] [--encoder 512 256] [--threads 1]
 
+Timed: the training steps only (not the alignment's preparation), in CPU seconds of this
+process (``time.process_time``, robust to other load on the machine) and in wall seconds.
+"before" is the bare loop as the model trained until issue 27 (PyTorch's default Adam,
+the weights' KL through autograd); "bare" is the same loop with the fused Adam and the
+closed-form KL, as train_mutation now trains; "ours" is train_mutation itself.
+
 The last line is one JSON object:
-{"bench": "vae_throughput", "ours_seq_s": ..., "bare_seq_s": ..., "overhead": bare/ours, ...}.
+{"bench": "vae_throughput", "ours_seq_s": ..., "bare_seq_s": ..., "bound_seq_s": ..., ...}.
 """
 
 from __future__ import annotations
@@ -22,6 +37,8 @@ import json
 import sys
 import tempfile
 import time
+import types
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,21 +54,62 @@ DEFAULT_A2M = (Path(__file__).resolve().parents[2] / "shared/data/mutation_effec
                / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz")
 
 
-def bare(h5: Path, params: dict, *, steps: int, batch: int, lr: float) -> float:
-    """Seconds of a hand-written loop over the same model."""
+def autograd_penalty(net: torch.nn.Module) -> torch.Tensor:
+    """The VAE's penalty as it was before the closed-form KL: autograd through the
+    elementwise expression (the "before" loop uses it)."""
+    total = net.sparsity * torch.sigmoid(net.scales).sum()
+    var = net.prior_scale**2
+    for name, mean in net.mean.items():
+        log_sigma = net.log_sigma[name]
+        total = total + 0.5 * ((mean.square() + (2 * log_sigma).exp()) / var - 1 - 2 * log_sigma).sum()
+        total = total + 0.5 * mean.numel() * torch.log(torch.tensor(var))
+    return total
+
+
+def bare(h5: Path, params: dict, *, steps: int, batch: int, lr: float, before: bool) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of a hand-written loop over the same model; ``before``:
+    PyTorch's default Adam and the autograd KL, as train_mutation ran until issue 27."""
     aln = load_alignment(h5)
     codes = torch.as_tensor(aln.codes.astype(np.int64))
     torch.manual_seed(0)
     net = build_model("vae", aln.length, params)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    if before:
+        net.penalty = types.MethodType(autograd_penalty, net)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, fused=not before)
     ones, neff = torch.ones(batch), float(aln.weights.sum())
-    start = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(steps):
         loss = net.loss(codes[torch.randint(0, len(codes), (batch,))], ones, neff)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return time.perf_counter() - start
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def flops_per_sequence(length: int, params: dict, batch: int) -> float:
+    """Matmul FLOPs of one training step per sequence (backward = 2x forward)."""
+    encoder, decoder = list(params["encoder"]), list(params["decoder"])
+    latent, dictionary, q = params.get("latent", 30), params.get("dictionary", 40), 20
+    forward = length * encoder[0]  # embedding_bag: one add per column and unit
+    forward += sum(2 * a * b for a, b in pairwise(encoder))
+    forward += 2 * encoder[-1] * 2 * latent  # mean and log-variance heads
+    forward += sum(2 * a * b for a, b in pairwise([latent, *decoder]))
+    forward += 2 * decoder[-1] * length * q  # output layer
+    forward += 2 * decoder[-1] * length * dictionary * q / batch  # dictionary product, once per step
+    return 3.0 * forward
+
+
+def matmul_rate(batch: int, hidden: int, width: int, repeats: int = 5) -> float:
+    """FLOP per CPU second of a float32 (batch, hidden) @ (hidden, width) product, best of repeats."""
+    a, b = torch.randn(batch, hidden), torch.randn(hidden, width)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(5):
+            a @ b
+        best = min(best, (time.process_time() - start) / 5)
+    return 2.0 * batch * hidden * width / best
 
 
 def main() -> None:
@@ -70,18 +128,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         h5 = Path(tmp) / "a.h5"
         prepare_dataset(args.alignment, out=h5, summary=Path(tmp) / "s.json", settings={})
-        bare_s = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3)
-        start = time.perf_counter()
+        length = load_alignment(h5).length
+        rate = matmul_rate(args.batch_size, args.decoder[-1], length * 20)
+        before_cpu, before_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, before=True)
+        bare_cpu, bare_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, before=False)
+        cpu, wall = time.process_time(), time.perf_counter()
         train_mutation(alignment=h5, model="vae", out=Path(tmp) / "m.pt", params=params, steps=args.steps,
                        batch_size=args.batch_size, learning_rate=1e-3, checkpoint_every=args.checkpoint_every,
                        device="cpu", log=lambda _: None)
-        ours_s = time.perf_counter() - start
+        ours_cpu, ours_wall = time.process_time() - cpu, time.perf_counter() - wall
     seqs = args.steps * args.batch_size
-    print(f"bare loop: {seqs / bare_s:.0f} sequences/s; train_mutation: {seqs / ours_s:.0f} sequences/s")
+    flops = flops_per_sequence(length, params, args.batch_size)
+    bound = rate / flops
+    result = {"before": seqs / before_cpu, "bare": seqs / bare_cpu, "ours": seqs / ours_cpu}
+    print(f"matmul rate {rate / 1e9:.1f} GFLOP/s (CPU time); {flops / 1e6:.2f} MFLOP per sequence; "
+          f"bound {bound:.0f} sequences/s")
+    for name, value in result.items():
+        print(f"{name}: {value:.0f} sequences per CPU second ({100 * value / bound:.1f}% of the bound)")
+    print(f"wall: before {seqs / before_wall:.0f}, bare {seqs / bare_wall:.0f}, ours {seqs / ours_wall:.0f} "
+          "sequences/s (other load on the machine counts here)")
     print(json.dumps({
         "bench": "vae_throughput", "steps": args.steps, "batch_size": args.batch_size, "params": params,
-        "bare_seq_s": round(seqs / bare_s, 1), "ours_seq_s": round(seqs / ours_s, 1),
-        "overhead": round(ours_s / bare_s, 3), "threads": torch.get_num_threads(),
+        "matmul_gflop_s": round(rate / 1e9, 2), "mflop_per_seq": round(flops / 1e6, 3),
+        "bound_seq_s": round(bound, 1), **{f"{k}_seq_s": round(v, 1) for k, v in result.items()},
+        **{f"{k}_share": round(v / bound, 4) for k, v in result.items()},
+        "speedup_vs_before": round(result["ours"] / result["before"], 3),
+        "overhead": round(ours_cpu / bare_cpu, 3), "threads": torch.get_num_threads(),
     }))
 
 

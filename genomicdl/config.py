@@ -201,6 +201,9 @@ def check_semantics(cfg: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"config key {key}: unknown model {model!r}; the registry has {', '.join(sorted(CATALOG))}"
                 )
+    for model in cfg.get("mutation_ensemble") or []:
+        if model not in cfg["models"] or CATALOG.get(model) is None or CATALOG[model].family != "mutation":
+            raise ConfigError(f"config key mutation_ensemble: {model!r} is not a mutation-effect model of `models`")
     for dataset in (cfg.get("predict") or {}).get("datasets") or []:
         if dataset not in cfg["datasets"]:
             raise ConfigError(f"config key predict.datasets: {dataset!r} is not a dataset of the config")

@@ -11,6 +11,7 @@ TRAINING_KEYS = ("steps", "batch_size", "learning_rate", "checkpoint_every", "sa
 TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {
     "site_independent": {"steps": 0, "batch_size": 0, "learning_rate": 0.0, "checkpoint_every": 1, "samples": 1},
     "pairwise": {"steps": 100, "batch_size": 0, "learning_rate": 0.01, "checkpoint_every": 10, "samples": 1},
+    "ardca": {"steps": 0, "batch_size": 0, "learning_rate": 0.0, "checkpoint_every": 1, "samples": 1},
     "vae": {"steps": 10000, "batch_size": 128, "learning_rate": 0.001, "checkpoint_every": 500, "samples": 50},
 }
 
@@ -25,8 +26,9 @@ def split_params(model: str, params: dict[str, Any] | None) -> tuple[dict[str, A
 
 def seed_free(model: str, params: dict[str, Any] | None) -> bool:
     """True when the seed cannot change the fit: the closed-form site-independent model,
-    or the Potts model trained full batch (every sequence, every step) from zeros."""
-    if model == "site_independent":
+    arDCA (convex, full-batch L-BFGS from zeros), or the Potts model trained full batch
+    (every sequence, every step) from zeros."""
+    if model in ("site_independent", "ardca"):  # closed form; convex fit from zeros
         return True
     return model == "pairwise" and split_params(model, params)[1]["batch_size"] <= 0
 
@@ -34,6 +36,14 @@ def seed_free(model: str, params: dict[str, Any] | None) -> bool:
 ENSEMBLES = ("vae",)  # models whose seeds also form an ensemble run
 RUN = "results/{dataset}/{model}/{balance}/{seed}"
 ENSEMBLE_RUN = "results/{dataset}/{model}_ensemble/{balance}/ensemble"
+SCAN_TABLE = "results/{dataset}/scan_table_{balance}"  # .tsv and .md: rho per scan and model + ensemble
+
+
+def ensemble_members(config: dict[str, Any], families: dict[str, str]) -> list[str]:
+    """The models of the scan table's ensemble row (``mutation_ensemble``, or every mutation model)."""
+    chosen = config.get("mutation_ensemble")
+    models = [m for m in config["models"] if families.get(m) == "mutation"]
+    return list(models if chosen is None else chosen)
 
 
 def seeds_of(model: str, config: dict[str, Any]) -> list[int]:
@@ -66,4 +76,11 @@ def mutation_targets(config: dict[str, Any], families: dict[str, str]) -> list[s
     targets += [f"data/{d}/alignment_summary.json" for d in dict.fromkeys(r[0] for r in runs)]
     ensembles = {(d, m, b) for d, m, b, _ in runs if m in ENSEMBLES and len(seeds_of(m, config)) > 1}
     targets += [f"{ENSEMBLE_RUN.format(dataset=d, model=m, balance=b)}/metrics.tsv" for d, m, b in sorted(ensembles)]
+    tables = dict.fromkeys((d, b) for d, _, b, _ in runs)
+    targets += [f"{SCAN_TABLE.format(dataset=d, balance=b)}.{ext}" for d, b in tables for ext in ("tsv", "md")]
     return targets
+
+
+def table_runs(config: dict[str, Any], families: dict[str, str], dataset: str, balance: str) -> list[tuple[str, int]]:
+    """(model, seed) of every run of a dataset and balance (the scan table's inputs)."""
+    return [(m, s) for d, m, b, s in mutation_runs(config, families) if (d, b) == (dataset, balance)]

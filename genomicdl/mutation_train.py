@@ -106,21 +106,22 @@ def train_mutation(
     codes = torch.as_tensor(aln.codes.astype(np.int64), device=dev)
     weights = torch.as_tensor(weights_np, device=dev)
     neff = float(weights_np.sum())
-    start = time.time()
+    start, cpu = time.time(), time.process_time()
     rows: list[dict[str, float]] = []
-    if getattr(net, "closed_form", False):
-        net.fit(codes, weights)
+    fitted: dict[str, Any] = {}
+    signature = _signature(model=model, params=params, balance=balance, seed=seed, batch_size=batch_size,
+                           learning_rate=learning_rate)
+    if getattr(net, "closed_form", False):  # the model's own fit (closed form, or L-BFGS by chunks)
+        fitted = net.fit(codes, weights, checkpoint=Path(f"{out}.ckpt"), signature=signature, log=log) or {}
         steps = 0
     else:
         rows = _optimise(net, codes, weights, neff=neff, seed=seed, steps=steps, batch_size=batch_size,
                          learning_rate=learning_rate, checkpoint_every=checkpoint_every,
-                         checkpoint=Path(f"{out}.ckpt"),
-                         signature=_signature(model=model, params=params, balance=balance, seed=seed,
-                                              batch_size=batch_size, learning_rate=learning_rate),
-                         log=log)
+                         checkpoint=Path(f"{out}.ckpt"), signature=signature, log=log)
     stats = {"model": model, "balance": balance, "seed": seed, "steps": steps, "sequences": len(codes),
              "neff": neff, "device": str(dev), "seconds": round(time.time() - start, 2),
-             "final_loss": rows[-1]["loss"] if rows else None}
+             "final_loss": rows[-1]["loss"] if rows else None, "cpu_seconds": round(time.process_time() - cpu, 2),
+             **fitted}
     save = {"model": model, "params": params, "length": aln.length, "state": net.state_dict(), "stats": stats}
     with atomic_output(out) as tmp:
         torch.save(save, tmp)
@@ -134,7 +135,7 @@ def train_mutation(
 def _optimise(net, codes, weights, *, neff, seed, steps, batch_size, learning_rate, checkpoint_every,
               checkpoint: Path, signature: str, log) -> list[dict[str, float]]:
     """Adam steps with resumable, atomically written checkpoints."""
-    opt = torch.optim.Adam(net.parameters(), lr=learning_rate)
+    opt = torch.optim.Adam(net.parameters(), lr=learning_rate, fused=True)  # one kernel per step, not ~12 passes
     step, rows = 0, []
     state = _read_checkpoint(checkpoint, codes.device, log)
     if state is not None:
@@ -241,6 +242,8 @@ def write_run_outputs(
     p_test = np.concatenate([p for _, _, p in results] or [np.zeros(0)]).astype(np.float32)
     task_index = np.concatenate([np.full(len(p), i, dtype=np.int16) for i, (_, _, p) in enumerate(results)] or
                                 [np.zeros(0, dtype=np.int16)])
+    if len(results) > 1:  # one column per scan, NaN on the other scans' rows (the kind's layout)
+        y_test, p_test = by_scan(y_test, task_index, len(results)), by_scan(p_test, task_index, len(results))
     with atomic_output(out_dir / "arrays.npz") as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, y_valid=np.zeros(0, np.float32), p_valid=np.zeros(0, np.float32), y_test=y_test,
                             p_test=p_test, task_index=task_index, meta=np.array(json.dumps(meta)))
@@ -250,6 +253,18 @@ def write_run_outputs(
             rows = zip(scan.mutants, scan.fitness, pred, strict=True)
             fh.writelines(f"{name}\t{m}\t{f:.9g}\t{e:.9g}\n" for m, f, e in rows)
     return metrics
+
+
+def by_scan(values: np.ndarray, task_index: np.ndarray, scans: int) -> np.ndarray:
+    """(n, scans) float32: each row's value in its scan's column, NaN elsewhere."""
+    out = np.full((len(values), scans), np.nan, dtype=np.float32)
+    out[np.arange(len(values)), task_index] = values
+    return out
+
+
+def flat_rows(values: np.ndarray, task_index: np.ndarray) -> np.ndarray:
+    """The inverse of ``by_scan`` (a 1-d array is returned as it is)."""
+    return values if values.ndim == 1 else values[np.arange(len(values)), task_index]
 
 
 def _fmt(value: Any) -> Any:
@@ -274,7 +289,8 @@ def score_scans(
     results, summaries = [], {}
     for name, cfg in scans.items():
         scan = read_scan(scan_files[name], aln, mutant_column=cfg.get("mutant_column", "mutant"),
-                         fitness_column=str(cfg["fitness_column"]), bad_mutants=cfg.get("bad_mutants", "skip"))
+                         fitness_column=str(cfg.get("fitness_column", "DMS_score")),
+                         bad_mutants=cfg.get("bad_mutants", "skip"))
         results.append((name, scan, predict_effects(net, aln, scan, samples=samples, seed=int(run["seed"]))))
         summaries[name] = scan.summary()
     write_run_outputs(out_dir, run=run, results=results, bootstrap=bootstrap)
@@ -294,10 +310,11 @@ def ensemble(
     tables = [_read_predictions(p) for p in predictions]
     arrays = [np.load(Path(p).with_name("arrays.npz")) for p in predictions]
     for path, table, arr in zip(predictions, tables, arrays, strict=True):
-        if table != tables[0] or not np.array_equal(arr["y_test"], arrays[0]["y_test"]):
+        if table != tables[0] or not np.array_equal(arr["y_test"], arrays[0]["y_test"], equal_nan=True):
             raise ValueError(f"{path}: not the same mutants as {predictions[0]}")
-    effects = np.mean([arr["p_test"] for arr in arrays], axis=0).astype(np.float32)
-    fitness, index = arrays[0]["y_test"], arrays[0]["task_index"]
+    index = arrays[0]["task_index"]
+    effects = np.mean([flat_rows(arr["p_test"], index) for arr in arrays], axis=0).astype(np.float32)
+    fitness = flat_rows(arrays[0]["y_test"], index)
     results = []
     for i, scan_name in enumerate(dict.fromkeys(name for name, _ in tables[0])):
         rows = np.flatnonzero(index == i)

@@ -9,6 +9,13 @@ header's start (DeepSequence's numbering). Every mutant ends in exactly one clas
 * ``bad``: malformed, position outside the focus, or a wild type that differs from the
   focus: reported with its line number; ``bad_mutants: fail`` raises at the first one.
 Missing fitness values are counted (``missing_fitness``) and left out as well.
+
+ProteinGym's substitution files load as they are distributed: ``mutant`` (multi-mutants
+joined by ``:``), ``DMS_score`` (the default fitness column) and ``mutated_sequence``,
+the full UniProt sequence with the mutations; positions are UniProt numbers, which are
+the focus's when its header says ``NAME/START-END``. When ``mutated_sequence`` is there,
+its residues START..END must be the focus with the mutant's substitutions (a bad mutant
+otherwise): a check that the two numberings agree.
 """
 
 from __future__ import annotations
@@ -74,12 +81,29 @@ def _classify(mutant: str, aln: Alignment, columns: dict[int, int]) -> tuple[str
     return ("insert", None) if insert else ("scored", subs)
 
 
+def _sequence_problem(mutant: str, sequence: str, aln: Alignment) -> str | None:
+    """Where a ProteinGym ``mutated_sequence`` disagrees with the focus plus ``mutant``."""
+    expected = list(aln.focus_row.upper())
+    for part in mutant.split(":"):
+        found = _MUTANT.match(part.strip())
+        expected[int(found.group(2)) - aln.start] = found.group(3).upper()  # type: ignore[union-attr]
+    region = sequence.strip().upper()[aln.start - 1:aln.start - 1 + len(expected)]
+    if len(region) < len(expected):
+        return (f"mutated_sequence has {len(sequence.strip())} residues, shorter than the focus's end "
+                f"{aln.start + len(expected) - 1}")
+    for offset, (have, want) in enumerate(zip(region, expected, strict=True)):
+        if have != want:
+            return (f"mutated_sequence has {have} at {aln.start + offset} where the focus {aln.focus} "
+                    f"with {mutant} has {want} (numbering offset differs?)")
+    return None
+
+
 def read_scan(
     path: str | Path,
     aln: Alignment,
     *,
     mutant_column: str = "mutant",
-    fitness_column: str,
+    fitness_column: str = "DMS_score",
     bad_mutants: str = "skip",
 ) -> Scan:
     """Parse a scan against a prepared alignment; see the module docstring."""
@@ -92,9 +116,13 @@ def read_scan(
         for col in (mutant_column, fitness_column):
             if col not in (reader.fieldnames or []):
                 raise InputError(path, f"no column {col!r}; the header has {reader.fieldnames}", 1)
+        full = "mutated_sequence" in (reader.fieldnames or [])
         for line, record in enumerate(reader, 2):
             mutant = (record[mutant_column] or "").strip()
             kind, detail = _classify(mutant, aln, columns)
+            if full and kind != "bad":
+                problem = _sequence_problem(mutant, record["mutated_sequence"] or "", aln)
+                kind, detail = ("bad", problem) if problem else (kind, detail)
             if kind == "bad":
                 if bad_mutants == "fail":
                     raise InputError(path, f"mutant {mutant!r}: {detail}", line)

@@ -9,7 +9,7 @@ Importable without numpy-heavy or torch dependencies (the Snakefile reads it).
 | multilabel      | (n, C) uint8 0/1, tasks=classes  | (n, C) probabilities    | micro_f1       |
 | per_position    | (n, L) int8 class, -1 masked     | (n, L, C) softmax       | q_accuracy     |
 | regression      | (n, T) float32, NaN missing      | (n, T) values           | pearson        |
-| mutation_effect | (n,) measured fitness            | (n,) predicted effect   | spearman       |
+| mutation_effect | (n,) fitness; (n, scans), NaN off-scan | (n,) / (n, scans) effect | spearman  |
 """
 
 from __future__ import annotations

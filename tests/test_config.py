@@ -81,6 +81,7 @@ def test_defaults_are_not_shared_between_datasets() -> None:
         ({"datasets": {"d": {"train": {"max_epochs": 0}}}}, "datasets.d.train.max_epochs"),
         ({"datasets": {"d": {"train": {"processes": 2}}}}, "datasets.d.train.processes: set it in the top-level"),
         ({"predict": {"datasets": ["nope"]}}, "predict.datasets: 'nope' is not a dataset"),
+        ({"mutation_ensemble": ["deepbind"]}, "mutation_ensemble: 'deepbind' is not a mutation-effect model"),
     ],
 )
 def test_bad_config_names_the_key(patch: dict, expected: str) -> None:

@@ -14,6 +14,8 @@ from genomicdl.mutation_data import prepare_dataset
 from genomicdl.scans import read_scan
 from genomicdl.seqweights import effective_number, naive_weights, sequence_weights
 
+DATA = Path(__file__).parent / "data"
+
 # Every record as long as the focus row: lower-case columns are inserts of the focus.
 POSITIONAL = """>F/5-10 focus
 mKLAVw
@@ -134,3 +136,41 @@ def test_prepare_dataset_on_real_alignment_slice(tmp_path):
     scan = read_scan(Path(__file__).parent / "data" / "BLAT_ECOLX_Ranganathan2015.every20.csv.gz", aln,
                      fitness_column="2500")
     assert not scan.bad and len(scan.insert) > 0 and len(scan.mutants) + len(scan.insert) == 250
+
+
+def test_proteingym_scan_loads_as_distributed_and_bad_rows_name_their_line(tmp_path):
+    """The ProteinGym-format slice (mutant, mutated_sequence, DMS_score; UniProt numbering)
+    against the real focus BLAT_ECOLX/24-286; then the same file with a wrong wild type,
+    a position past the focus, a multi-mutant and a mutated_sequence shifted by one."""
+    import gzip
+
+    with gzip.open(DATA / "BLAT_ECOLX.head300.a2m.gz", "rt") as fh:
+        head = ">" + ">".join(fh.read().split(">")[1:41])
+    prepare_alignment(write(tmp_path, "b.a2m", head), tmp_path / "b.h5")
+    aln = load_alignment(tmp_path / "b.h5")
+    source = DATA / "BLAT_ECOLX_Stiffler_2015.proteingym.every25.csv.gz"
+    scan = read_scan(source, aln)  # no column names: mutant and DMS_score are the defaults
+    assert scan.bad == [] and len(scan.mutants) + len(scan.insert) == 200 and len(scan.insert) < 15
+    with gzip.open(source, "rt") as fh:
+        lines = fh.read().splitlines()
+    full = lines[1].split(",")[1][:23] + aln.focus_row.upper()
+    assert full[23] == "H" and len(full) == 286
+    double = full[:30] + "A" + full[31] + "C" + full[33:]  # V31A:D33C (match columns; 24-28 are inserts)
+    assert full[30] == "V" and full[32] == "D"
+    edited = [
+        lines[0],
+        *lines[1:4],
+        "V31A:D33C," + double + ",0.5",  # line 5: a multi-mutant, scored
+        "A31C," + full + ",0.1",  # line 6: wrong wild type
+        "W300A," + full + ",0.1",  # line 7: past the focus's end 286
+        "V31A," + full[1:] + "M,0.1",  # line 8: sequence numbered from 2 (offset off by one)
+    ]
+    path = write(tmp_path, "pg.csv", "\n".join(edited) + "\n")
+    scan = read_scan(path, aln)
+    assert "V31A:D33C" in scan.mutants and scan.fitness[scan.mutants.index("V31A:D33C")] == 0.5
+    assert [line for line, _, _ in scan.bad] == [6, 7, 8]
+    assert "wild type A at 31 but the focus has V" in scan.bad[0][2]
+    assert "position 300 outside the focus" in scan.bad[1][2]
+    assert "mutated_sequence has" in scan.bad[2][2] and "offset" in scan.bad[2][2]
+    with pytest.raises(InputError, match=r"pg.csv, line 6: mutant 'A31C'"):
+        read_scan(path, aln, bad_mutants="fail")

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from genomicdl.alignment import load_alignment
+from genomicdl.alignment import AMINO_ACIDS, load_alignment
 from genomicdl.errors import ConfigError
+from genomicdl.models.ardca import ArDCA
 from genomicdl.models.potts import Potts
 from genomicdl.models.site_independent import SiteIndependent
 from genomicdl.models.vae import VAE
 from genomicdl.mutation_data import prepare_dataset
 from genomicdl.mutation_train import (
+    _signature,
     balance_weights,
     load_model,
     predict_effects,
@@ -183,3 +185,84 @@ def test_model_and_checkpoint_files_run_no_code_and_a_cut_checkpoint_is_set_asid
     train_mutation(out=tmp_path / "n.pt", log=messages.append, **common)
     assert "n.pt.ckpt is unreadable" in messages[-2] and (tmp_path / "n.pt.ckpt.bad").is_file()
     assert load_model(tmp_path / "n.pt", "cpu") is not None and load_model(tmp_path / "m.pt", "cpu") is not None
+
+
+def test_ardca_is_a_normalised_autoregressive_model():
+    """Every conditional sees only the positions before it: p sums to 1 over all 21^3
+    sequences of 3 columns, in both orders, and a chunk of 1 or of every position fits the
+    same (the per-position problems are independent)."""
+    codes = tiny_codes(n=40, length=3)
+    weights = torch.rand(40, generator=torch.Generator().manual_seed(0)) + 0.5
+    every = torch.cartesian_prod(*[torch.arange(21)] * 3)
+    fits, objectives = [], []
+    for order, chunk in (("natural", 1), ("natural", 3), ("entropic", 2), (["reverse", "natural"], 2)):
+        model = ArDCA(3, order=order, chunk=chunk, lambda_j=0.001, tolerance=1e-7)
+        objectives.append(model.fit(codes, weights, log=lambda _: None)["objective"])
+        total = float(model.log_prob(every).exp().sum())
+        if isinstance(order, str):
+            assert abs(total - 1.0) < 1e-4, (order, chunk, total)
+        else:  # the geometric mean of two normalised models sums to at most 1 (AM-GM)
+            assert 0.9 < total <= 1.0 + 1e-6
+        fits.append(model)
+    assert abs(objectives[0] - objectives[1]) < 1e-4 and objectives[0] < 1.5 < 3 * np.log(21)
+    assert torch.allclose(fits[0].log_prob(codes), fits[1].log_prob(codes), atol=1e-3)
+    assert fits[2].order.tolist() == [[2, 0, 1]]  # the conserved column first, then by entropy, ties by column
+    assert fits[3].order.tolist() == [[2, 1, 0], [0, 1, 2]] and fits[3].j.shape == (2, 63, 63)
+
+
+def test_ardca_learns_the_coupling_and_scores_log_likelihood_ratios():
+    codes = tiny_codes(n=80, length=6)
+    model = ArDCA(6, chunk=4, lambda_j=0.001)
+    model.fit(codes, torch.ones(80), log=lambda _: None)
+    wild = codes[0].clone()  # columns 0 and 1 co-vary: (0, 1) or (3, 4)
+    broken, kept = wild.clone(), wild.clone()
+    broken[1] = 4 if int(wild[0]) == 0 else 1
+    kept[0], kept[1] = (3, 4) if int(wild[0]) == 0 else (0, 1)
+    effects = model.score(torch.stack([broken, kept]), wild)
+    assert effects[0] < effects[1] - 3.0  # breaking the pair costs far more than swapping it
+    assert float(model.score(wild[None], wild)[0]) == 0.0
+
+
+def test_ardca_trains_through_train_mutation_and_resumes(tmp_path):
+    family = tiny_codes(n=50, length=24).numpy()
+    family[family == 20] = 5  # residues only (a gap-free toy family)
+    text = "".join(f">S{i}/1-24\n{''.join(AMINO_ACIDS[c] for c in row)}\n" for i, row in enumerate(family))
+    (tmp_path / "toy.a2m").write_text(text)
+    h5 = tmp_path / "toy.h5"
+    prepare_dataset(tmp_path / "toy.a2m", out=h5, summary=tmp_path / "s.json", settings={})
+    params = {"chunk": 8, "max_iter": 30}
+    stats = train_mutation(alignment=h5, model="ardca", out=tmp_path / "a.pt", params=params, device="cpu",
+                           batch_size=0, learning_rate=0.0, log=lambda _: None)
+    assert stats["steps"] == 0 and stats["chunks"] == 3 and not (tmp_path / "a.pt.ckpt").exists()
+    whole = load_model(tmp_path / "a.pt", "cpu")
+    # a run killed after its first chunk: the checkpoint holds that chunk, the rerun fits the rest
+    first = ArDCA(whole.length, **params)
+    aln = load_alignment(h5)
+    codes, weights = torch.as_tensor(aln.codes.astype(np.int64)), torch.as_tensor(aln.weights)
+    first.fit(codes, weights, log=lambda _: None)
+    signature = _signature(model="ardca", params=params, balance="class_weight", seed=1, batch_size=0,
+                           learning_rate=0.0)
+    partial = first.state_dict()
+    partial["j"][:, :, 8 * 21:] = 0
+    partial["h"][:, 8:] = 0
+    torch.save({"signature": signature, "model": partial, "done": 8, "iterations": [1], "losses": [0.0]},
+               tmp_path / "b.pt.ckpt")
+    lines: list[str] = []
+    stats = train_mutation(alignment=h5, model="ardca", out=tmp_path / "b.pt", params=params, device="cpu",
+                           batch_size=0, learning_rate=0.0, log=lines.append)
+    assert any("resumed" in line and "8 of 24" in line for line in lines) and stats["chunks"] == 3
+    resumed = load_model(tmp_path / "b.pt", "cpu")
+    assert torch.equal(resumed.j, whole.j) and torch.equal(resumed.h, whole.h)
+
+
+def test_vae_weight_kl_matches_its_expression_and_gradient():
+    from genomicdl.models.vae import _GaussianKL
+
+    gen = torch.Generator().manual_seed(0)
+    mean = torch.randn(40, 6, dtype=torch.float64, generator=gen).requires_grad_()
+    log_sigma = (torch.randn(40, 6, dtype=torch.float64, generator=gen) * 0.3 - 2).requires_grad_()
+    for var in (1.0, 2.25):
+        expected = 0.5 * ((mean.square() + (2 * log_sigma).exp()) / var - 1 - 2 * log_sigma).sum()
+        expected = expected + 0.5 * mean.numel() * np.log(var)
+        assert torch.allclose(_GaussianKL.apply(mean, log_sigma, var), expected, rtol=1e-12)
+        assert torch.autograd.gradcheck(lambda m, s, v=var: _GaussianKL.apply(m, s, v), (mean, log_sigma))

@@ -29,9 +29,11 @@ def task_stats(task: str, y: np.ndarray, p: np.ndarray, keep: np.ndarray, r2: bo
 
 def prepare(*, kind: str, y: np.ndarray, p: np.ndarray, tasks: Sequence[str]) -> list[Prepared]:
     """One group: every task resampled over the same rows (mutants for mutation_effect)."""
-    if kind == "mutation_effect":
-        check_rows(kind, y, p, 1, 1)
+    if kind == "mutation_effect" and y.ndim == 1:
+        check_rows(kind, y, p, 1, 1)  # one scan: (n,) fitness and effects
         y, p = y[:, None], p[:, None]
+    elif kind == "mutation_effect":
+        check_rows(kind, y, p, 2, 2)  # several scans: (n, scans), NaN outside each scan's rows
     else:
         check_rows(kind, y, p, 2, 2)
     if y.shape[1] != len(tasks) or p.shape[1] != len(tasks):

@@ -250,6 +250,17 @@ CATALOG: dict[str, ModelEntry] = {
             ("mutation_effect",),
         ),
         ModelEntry(
+            "ardca",
+            "mutation",
+            "genomicdl.models.ardca:ArDCA",
+            (
+                "lambda_h", "lambda_j", "order", "chunk", "max_iter", "tolerance",
+                "steps", "batch_size", "learning_rate", "checkpoint_every", "samples",
+            ),
+            "Trinquier et al. 2021 (arDCA)",
+            ("mutation_effect",),
+        ),
+        ModelEntry(
             "vae",
             "mutation",
             "genomicdl.models.vae:VAE",

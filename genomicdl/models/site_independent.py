@@ -23,7 +23,7 @@ class SiteIndependent(nn.Module):
         self.pseudocount = pseudocount
         self.register_buffer("log_freq", torch.full((length, STATES), -float(torch.log(torch.tensor(STATES)))))
 
-    def fit(self, codes: torch.Tensor, weights: torch.Tensor) -> None:
+    def fit(self, codes: torch.Tensor, weights: torch.Tensor, **_: object) -> None:
         """Weighted counts of every state per column, plus pseudo-counts."""
         counts = torch.zeros_like(self.log_freq, dtype=torch.float64)
         cols = torch.arange(codes.shape[1]).expand_as(codes)

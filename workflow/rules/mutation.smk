@@ -137,3 +137,32 @@ rule ensemble_mutation:
         bootstrap=config["evaluate"]["bootstrap"],
     script:
         "../../scripts/ensemble_mutation.py"
+
+
+rule scan_table:
+    input:
+        predictions=lambda w: [
+            f"{MUTATION_RUN}/predictions.tsv.gz".format(
+                dataset=w.dataset, model=m, balance=w.balance, seed=s
+            )
+            for m, s in mparams.table_runs(config, FAMILIES, w.dataset, w.balance)
+        ],
+    output:
+        tsv=f"{mparams.SCAN_TABLE}.tsv",
+        markdown=f"{mparams.SCAN_TABLE}.md",
+    log:
+        "logs/scan_table/{dataset}/{balance}.log",
+    wildcard_constraints:
+        balance="none|class_weight",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    params:
+        runs=lambda w: mparams.table_runs(config, FAMILIES, w.dataset, w.balance),
+        members=mparams.ensemble_members(config, FAMILIES),
+        bootstrap=config["evaluate"]["bootstrap"],
+    script:
+        "../../scripts/scan_table.py"
