@@ -158,3 +158,15 @@ def test_benchmark_configs_are_valid_and_their_local_copies_match(path: Path) ->
             copy = REPO / source.url
             assert copy.is_file(), copy
             assert sha256sum(copy) == source.sha256, copy
+
+
+OVERLAYS = sorted((REPO / "config" / "benchmarks" / "overlays").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", OVERLAYS, ids=[p.stem for p in OVERLAYS])
+def test_benchmark_overlays_validate_on_their_benchmark(path: Path) -> None:
+    """An overlay (named <benchmark>_<variant>.yaml) is valid given after its benchmark."""
+    base = REPO / "config" / "benchmarks" / f"{path.stem.split('_')[0]}.yaml"
+    merged = gconfig.merge(gconfig.load_yaml(base), gconfig.load_yaml(path))
+    validated = gconfig.validate(merged, SCHEMA)
+    assert set(gconfig.load_yaml(path).get("models", validated["models"])) <= set(validated["models"])
