@@ -43,6 +43,17 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
+@pytest.fixture
+def restore_torch_settings() -> Iterator[None]:
+    """PyTorch's thread count and deterministic-algorithms flag as they were before the test."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

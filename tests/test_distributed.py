@@ -11,7 +11,6 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,7 @@ EQUAL = {"max_epochs": 3, "patience": 100, "rc_augment": False}
 PLAIN = {"batch_norm": False, "dropout": [0.0, 0.0, 0.0]}  # deepsea without per-rank batch statistics
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_settings() -> Iterator[None]:
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(deterministic)
+pytestmark = pytest.mark.usefixtures("restore_torch_settings")
 
 
 @pytest.fixture(scope="module")

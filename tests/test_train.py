@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +44,7 @@ def train_cfg(**overrides: Any) -> dict[str, Any]:
     return {key: spec["default"] for key, spec in props.items()} | {"device": "cpu"} | overrides
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_settings() -> Iterator[None]:
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(deterministic)
+pytestmark = pytest.mark.usefixtures("restore_torch_settings")
 
 
 @pytest.fixture(scope="module")
