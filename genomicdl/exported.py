@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from genomicdl import tables
 from genomicdl.errors import GenomicdlError, InputError
 from genomicdl.files import atomic_output
 from genomicdl.sequence import AlphabetError, encode, get, one_hot
@@ -96,21 +97,18 @@ class ExportedModel:
 
 
 def read_fasta(path: str | Path, alphabet: str) -> Iterator[tuple[str, np.ndarray]]:
-    """(name, codes) of each FASTA record (plain or gzip); a bad letter is an error naming
-    the file, the record and the letter."""
-    import pysam
-
+    """(name, codes) of each FASTA record (plain or gzip; read with tables.read_fasta's
+    bounds); a bad letter is an error naming the file, the line, the record and the letter."""
     if not Path(path).is_file():
         raise InputError(path, "no such FASTA file")
-    with pysam.FastxFile(str(path)) as fh:
-        for n, rec in enumerate(fh, 1):
-            if rec.sequence is None or not rec.sequence:
-                raise InputError(path, f"record {n} ({rec.name or rec.comment}) has no sequence")
-            name = rec.name or (rec.comment or "").split(" ")[0] or f"record_{n}"  # "> chr1,+,..." headers
-            try:
-                yield name, encode(rec.sequence, alphabet)
-            except AlphabetError as err:
-                raise InputError(path, f"record {n} ({rec.name}): {err}") from None
+    for n, (line, header, sequence) in enumerate(tables.read_fasta(path), 1):
+        name = header.split()[0] if header.split() else f"record_{n}"  # "> chr1,+,..." headers
+        if not sequence:
+            raise InputError(path, f"record {n} ({name}) has no sequence", line)
+        try:
+            yield name, encode(sequence, alphabet)
+        except AlphabetError as err:
+            raise InputError(path, f"record {n} ({name}): {err}", line) from None
 
 
 def predict_fasta(model: ExportedModel, fasta: str | Path, out: str | Path) -> int:
