@@ -100,6 +100,12 @@ ZOO = {name: ("binary", "dna", False) for name in NETWORKS} | {
 }
 
 
+def exported_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``python -m genomicdl.exported`` with ``args``, run from the repository."""
+    cmd = [sys.executable, "-m", "genomicdl.exported", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+
+
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_every_zoo_network_exports_and_onnxruntime_matches_pytorch(name: str, tmp_path: Path) -> None:
     kind, alphabet, variable = ZOO[name]
@@ -158,20 +164,7 @@ def test_exporting_an_incomplete_run_is_a_clear_error(state: str, tmp_path: Path
         export_model(model, tmp_path / "export", windows("dna", 64, False))
     assert str(model) in str(err.value)
     assert not (tmp_path / "export").exists()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "genomicdl.exported",
-            "--model",
-            str(tmp_path / "export" / "model.onnx"),
-            "--fasta",
-            str(tmp_path / "none.fa"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    proc = exported_cli("--model", tmp_path / "export" / "model.onnx", "--fasta", tmp_path / "none.fa")
     assert proc.returncode == 1 and "no such exported model" in proc.stderr
 
 
@@ -220,21 +213,8 @@ def test_a_bad_letter_names_the_record_and_writes_nothing(tmp_path: Path) -> Non
     model = write_run(tmp_path / "run", "deepbind", Target("binary", ("a",)))
     export_model(model, tmp_path / "export", windows("dna", 64, False))
     (tmp_path / "bad.fa").write_text(">ok\nACGT\n>broken\nACGTJ\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "genomicdl.exported",
-            "--model",
-            str(tmp_path / "export" / "model.onnx"),
-            "--fasta",
-            str(tmp_path / "bad.fa"),
-            "--out",
-            str(tmp_path / "p.tsv"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
+    proc = exported_cli(
+        "--model", tmp_path / "export" / "model.onnx", "--fasta", tmp_path / "bad.fa", "--out", tmp_path / "p.tsv"
     )
     assert proc.returncode == 1
     assert "bad.fa" in proc.stderr and "record 2 (broken)" in proc.stderr and "J" in proc.stderr
