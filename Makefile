@@ -46,7 +46,7 @@ demo: install
 # ARGS: the killed run's own arguments (e.g. ARGS="--configfile config/benchmarks/X.yaml").
 resume:
 	@test -x $(BIN)/python || { echo "no $(BIN): run make demo (or make install) first"; exit 1; }
-	$(BIN)/python -m genomicdl.resume --cores $(CORES) $(ARGS)
+	$(BIN)/python -m genomicdl.core.resume --cores $(CORES) $(ARGS)
 
 report: install
 	$(BIN)/snakemake --report results/report.html

@@ -41,16 +41,16 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from genomicdl.attributions import (  # noqa: E402
+from genomicdl.datasets.negatives import dinucleotide_shuffle  # noqa: E402
+from genomicdl.interpret.attributions import (  # noqa: E402
     deep_lift_shap,
     explained,
     gradient_x_input,
     ism,
     one_hot,
 )
+from genomicdl.kinds.targets import Target  # noqa: E402
 from genomicdl.models import build_network  # noqa: E402
-from genomicdl.negatives import dinucleotide_shuffle  # noqa: E402
-from genomicdl.targets import Target  # noqa: E402
 
 
 def timed(fn, repeats: int = 1) -> tuple[float, float]:

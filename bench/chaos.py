@@ -6,7 +6,7 @@ empty working directory and kills the whole process group of the running workflo
 (Snakemake and its jobs) with SIGKILL while a job of a seeded target stage runs (every
 stage seen in the uninterrupted run is targeted equally often, after a seeded delay of
 0-0.5 s). After each kill it resumes
-as docs/reliability.md says (``python -m genomicdl.resume <snakemake args>``); after the
+as docs/reliability.md says (``python -m genomicdl.core.resume <snakemake args>``); after the
 episode's last kill the resume runs to the end. An episode survives when every resume
 either finished or was killed by us, its results/benchmark.tsv equals the uninterrupted
 run's, and no temporary (``.x.tmp<pid>``, ``.x.bed-<pid>-*``) is left.
@@ -77,7 +77,7 @@ def start(cmd: list[str], work: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def resume_cmd(work: Path, cores: int) -> list[str]:
-    return [sys.executable, "-m", "genomicdl.resume", *snakemake_args(work, cores)]
+    return [sys.executable, "-m", "genomicdl.core.resume", *snakemake_args(work, cores)]
 
 
 def running_jobs(work: Path, since: float = 0.0) -> list[str]:

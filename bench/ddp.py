@@ -3,9 +3,9 @@
 All three train the same network on the same store, for the same epochs, with the same
 global batch:
 
-- one: ``genomicdl.engine.train_network`` in a child process, 2 intra-op threads,
+- one: ``genomicdl.training.engine.train_network`` in a child process, 2 intra-op threads,
   ``batch_size`` = the global batch;
-- ddp: the real torchrun running ``genomicdl.distributed`` (as ``ddp_launch.launch``
+- ddp: the real torchrun running ``genomicdl.training.distributed`` (as ``ddp_launch.launch``
   does), 2 ranks (gloo on CPU, NCCL on GPUs) x 1 thread, ``batch_size`` = half the
   global batch;
 - and, as the per-core reference, one process x 1 thread (what each rank has).
@@ -47,11 +47,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import memory
 
-from genomicdl.ddp_launch import torchrun, worker_env
+from genomicdl.training.ddp_launch import torchrun, worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-CHILD = "import json, sys; from genomicdl.engine import train_network; train_network(**json.loads(sys.argv[1]))"
+CHILD = (
+    "import json, sys; from genomicdl.training.engine import train_network; "
+    "train_network(**json.loads(sys.argv[1]))"
+)
 
 
 def mean_ci(values: list[float]) -> tuple[float, float]:
@@ -66,9 +69,9 @@ def make_store(path: Path, rows: int, window: int, seed: int = 0) -> Path:
     """Seeded random windows (two binary tasks) and the training index beside them."""
     import numpy as np
 
-    from genomicdl.rebalance import rebalance
-    from genomicdl.store import StoreWriter
-    from genomicdl.targets import Target
+    from genomicdl.io.store import StoreWriter
+    from genomicdl.kinds.targets import Target
+    from genomicdl.training.rebalance import rebalance
 
     rng = np.random.default_rng(seed)
     total = rows + rows // 4
@@ -125,7 +128,7 @@ def run(model: str, store: Path, out: Path, args: argparse.Namespace, processes:
         cmd = [sys.executable, "-c", CHILD, json.dumps(spec)]
     else:
         (out / "spec.json").write_text(json.dumps(spec))
-        cmd = [*torchrun(), "--standalone", f"--nproc-per-node={processes}", "-m", "genomicdl.distributed",
+        cmd = [*torchrun(), "--standalone", f"--nproc-per-node={processes}", "-m", "genomicdl.training.distributed",
                str(out / "spec.json")]  # fmt: skip
     wall, cpu = timed(cmd, env)
     stats = json.loads((out / "train_stats.json").read_text())

@@ -56,8 +56,8 @@ def cpu_seconds(workdir: Path, dataset: str, seed: int, column: str = "cpu_time"
 
 def paired_difference(workdir: Path, a: tuple[str, int], b: tuple[str, int], resamples: int = 2000) -> list[float]:
     """auROC(a) - auROC(b) on the same test rows, with a 95% paired bootstrap interval."""
+    from genomicdl.io.run_arrays import load_arrays
     from genomicdl.metrics import auroc
-    from genomicdl.run_arrays import load_arrays
 
     x, y = (load_arrays(workdir / f"results/{run_dir(*r)}/arrays.npz") for r in (a, b))
     if x.y_test.shape != y.y_test.shape or not np.array_equal(x.y_test, y.y_test):

@@ -32,13 +32,13 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from genomicdl.attributions import explained  # noqa: E402
-from genomicdl.evaluate import read_predictions  # noqa: E402
-from genomicdl.inference import load_network  # noqa: E402
-from genomicdl.interpret import attribute, default_settings, discover, read_rows, top_positives  # noqa: E402
-from genomicdl.modisco import run_modisco  # noqa: E402
-from genomicdl.motifs import compare, jaspar, with_literature  # noqa: E402
-from genomicdl.store import Store  # noqa: E402
+from genomicdl.interpret.attributions import explained  # noqa: E402
+from genomicdl.interpret.modisco import run_modisco  # noqa: E402
+from genomicdl.interpret.motifs import compare, jaspar, with_literature  # noqa: E402
+from genomicdl.interpret.stage import attribute, default_settings, discover, read_rows, top_positives  # noqa: E402
+from genomicdl.io.run_arrays import read_predictions  # noqa: E402
+from genomicdl.io.store import Store  # noqa: E402
+from genomicdl.training.inference import load_network  # noqa: E402
 
 
 def main() -> None:

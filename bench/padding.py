@@ -33,11 +33,11 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from genomicdl.core.sequence import PAD, one_hot  # noqa: E402
+from genomicdl.datasets.table_dataset import build_table_dataset  # noqa: E402
+from genomicdl.io.store import Store  # noqa: E402
+from genomicdl.kinds.targets import Target  # noqa: E402
 from genomicdl.models import build_network  # noqa: E402
-from genomicdl.sequence import PAD, one_hot  # noqa: E402
-from genomicdl.store import Store  # noqa: E402
-from genomicdl.table_dataset import build_table_dataset  # noqa: E402
-from genomicdl.targets import Target  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "protein_localization" / "deeploc2_swissprot.csv.gz"
 BUNDLED = REPO / "tests" / "data" / "deeploc2_300.csv.gz"

@@ -80,7 +80,7 @@ ONEHOT_CHUNK = 10_000
 
 def run_prepare(src: str, out: str) -> dict:
     """genomicdl's prepare_genome."""
-    from genomicdl.genome import prepare_genome
+    from genomicdl.io.genome import prepare_genome
 
     t0 = time.perf_counter()
     prepare_genome(src, out, threads=2)
@@ -89,8 +89,7 @@ def run_prepare(src: str, out: str) -> dict:
 
 def tiles_dataset(genome: str, targets: str, stride: int) -> dict:
     """The validated config of the bench's tiles dataset (as Snakemake hands it to the job)."""
-    from genomicdl import config as gconfig
-
+    from genomicdl.config import validation as gconfig
     schema = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
     raw = {
         "genome": {"url": genome},
@@ -113,7 +112,7 @@ def run_ours(genome: str, targets: str, stride: int, out: str, dataset: str | No
     """The real preprocess of a tiles dataset; ``dataset``: its validated config as JSON
     (the Snakemake job receives it validated, so the child need not import the schema
     validator), else validated here."""
-    from genomicdl.preprocess import build_genome_dataset
+    from genomicdl.datasets.genome_dataset import build_genome_dataset
 
     ds = json.loads(Path(dataset).read_text()) if dataset else tiles_dataset(genome, targets, stride)
     t0 = time.perf_counter()
@@ -231,7 +230,7 @@ def remove(*paths: Path) -> None:
 
 def make_genome(tmp: Path, chrom_mb: int) -> dict[str, int]:
     """The synthetic genome, its planted sites and its .fa.gz (reused from a --workdir)."""
-    from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
+    from genomicdl.datasets.synthetic import jaspar_pwm, write_genome, write_sites_bed
 
     chroms = {f"chr{i}": chrom_mb * 1_000_000 for i in (1, 2, 3)}
     stamp = tmp / f"genome.{chrom_mb}.done"

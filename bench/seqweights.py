@@ -25,8 +25,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl.alignment import load_alignment, prepare_alignment
-from genomicdl.seqweights import effective_number, naive_weights, sequence_weights
+from genomicdl.io.alignment import load_alignment, prepare_alignment
+from genomicdl.mutation.seqweights import effective_number, naive_weights, sequence_weights
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/mutation_effects"
 DEFAULT_A2M = DEFAULT / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz"

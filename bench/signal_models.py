@@ -20,16 +20,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl import config as gconfig
-from genomicdl.engine import train_network
-from genomicdl.genome import prepare_genome
-from genomicdl.inference import predict_rows
-from genomicdl.models.kmer import kmer_frequencies
-from genomicdl.preprocess import build_dataset
-from genomicdl.rebalance import rebalance
-from genomicdl.sequence import complement_table, get
-from genomicdl.signal_eval import compare, log_totals
-from genomicdl.store import Store
+from genomicdl.config import validation as gconfig
+from genomicdl.core.sequence import complement_table, get
+from genomicdl.datasets.preprocess import build_dataset
+from genomicdl.evaluation.signal_eval import compare, log_totals
+from genomicdl.io.genome import prepare_genome
+from genomicdl.io.store import Store
+from genomicdl.models.baselines.kmer import kmer_frequencies
+from genomicdl.training.engine import train_network
+from genomicdl.training.inference import predict_rows
+from genomicdl.training.rebalance import rebalance
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -129,7 +129,7 @@ def main() -> None:
 
 def _as_layout(p: np.ndarray, have: list[str], want: list[str]) -> np.ndarray:
     """Predictions of another bin layout summed into ``want``'s bins (same tracks)."""
-    from genomicdl.signal_layout import layout
+    from genomicdl.kinds.signal_layout import layout
 
     (tracks, b1), (_, b2) = layout(have), layout(want)
     return p.reshape(len(p), len(tracks), b2, b1 // b2).sum(-1).reshape(len(p), -1)

@@ -5,7 +5,7 @@ trains it) and a large one (Basset with 128 filters per layer on 1,000-bp window
 samples/s of training steps with 1 and 2 intra-op threads, on a quiet machine and while
 another process keeps one core busy (a pure-Python spin loop, started before and stopped
 after each measurement). Then the thread count the workflow would give each network
-(genomicdl.threads.choose_threads on its counted multiply-adds) and how much that choice
+(genomicdl.training.threads.choose_threads on its counted multiply-adds) and how much that choice
 loses under the load: the engine must not lose more than 2x.
 
 Timed: training steps (forward, binary cross-entropy, backward, AdamW step) on random
@@ -37,9 +37,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
-from genomicdl.targets import Target
-from genomicdl.threads import choose_threads, forward_macs
+from genomicdl.training.threads import choose_threads, forward_macs
 
 NETWORKS = {
     "small": ("deepbind", 101, {"pool": "local_max", "pool_width": 10}),

@@ -8,7 +8,7 @@ validation pass (a quarter of the windows, in memory for the bare loop):
 - bare: the windows one-hot encoded once, held in memory as float tensors; each step
   takes a shuffled batch by indexing (the fastest a hand-written loop gets); then one
   forward pass over the validation tensors;
-- engine: ``genomicdl.engine.NetworkRun.epoch``, exactly what ``train_network`` runs
+- engine: ``genomicdl.training.engine.NetworkRun.epoch``, exactly what ``train_network`` runs
   each epoch: integer codes streamed from the HDF5 store in shuffled blocks (through a
   DataLoader with pinned memory on CUDA), one-hot made where the model runs, labels
   looked up per batch, the loss summed without a per-step sync, a progress bar, the
@@ -47,13 +47,13 @@ import torch.nn.functional as F  # noqa: N812
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl.engine import NetworkRun, RunPaths
-from genomicdl.inference import resolve_device
+from genomicdl.core.sequence import one_hot
+from genomicdl.io.store import Store, StoreWriter
+from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
-from genomicdl.rebalance import rebalance
-from genomicdl.sequence import one_hot
-from genomicdl.store import Store, StoreWriter
-from genomicdl.targets import Target
+from genomicdl.training.engine import NetworkRun, RunPaths
+from genomicdl.training.inference import resolve_device
+from genomicdl.training.rebalance import rebalance
 
 LR, WEIGHT_DECAY, CLIP = 0.002, 0.01, 1.0
 

@@ -16,10 +16,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl.families import family_split, near_duplicates
-from genomicdl.models.kmer import kmer_frequencies
-from genomicdl.sequence import encode
-from genomicdl.signal_eval import bootstrap, pearson
+from genomicdl.core.sequence import encode
+from genomicdl.datasets.families import family_split, near_duplicates
+from genomicdl.evaluation.signal_eval import bootstrap, pearson
+from genomicdl.models.baselines.kmer import kmer_frequencies
 
 TASKS = ("Jurkat", "Beas2B")
 

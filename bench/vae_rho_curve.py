@@ -23,11 +23,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl.alignment import load_alignment
-from genomicdl.mutation_data import prepare_dataset
-from genomicdl.mutation_train import _optimise, _signature, build_model, predict_effects, spearman_ci
-from genomicdl.scans import read_scan
-from genomicdl.seeds import stable_seed
+from genomicdl.core.seeds import stable_seed
+from genomicdl.io.alignment import load_alignment
+from genomicdl.io.scans import read_scan
+from genomicdl.mutation.data import prepare_dataset
+from genomicdl.mutation.train import _optimise, _signature, build_model, predict_effects, spearman_ci
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/mutation_effects"
 DEFAULT_A2M = DATA / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz"

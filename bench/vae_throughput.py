@@ -13,7 +13,7 @@ Both train the same VAE (same size, same initial weights: same seed) for the sam
 and batch size with Adam on the same prepared alignment:
 
 - bare: codes in memory as one tensor, batches by ``torch.randint``, loss, step;
-- ours: ``genomicdl.mutation_train.train_mutation`` exactly as the train_mutation rule
+- ours: ``genomicdl.mutation.train.train_mutation`` exactly as the train_mutation rule
   runs it: batches drawn in proportion to the sequence weights from a (seed, step)
   generator, the global RNG reseeded per step, an atomic checkpoint every
   ``--checkpoint-every`` steps, the model file written at the end.
@@ -46,9 +46,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genomicdl.alignment import load_alignment
-from genomicdl.mutation_data import prepare_dataset
-from genomicdl.mutation_train import build_model, train_mutation
+from genomicdl.io.alignment import load_alignment
+from genomicdl.mutation.data import prepare_dataset
+from genomicdl.mutation.train import build_model, train_mutation
 
 DEFAULT_A2M = (Path(__file__).resolve().parents[2] / "shared/data/mutation_effects"
                / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz")

@@ -18,7 +18,7 @@ matmul's FLOPs per CPU-second), which sharing does not distort. The last line is
 JSON object.
 
 Each size is scored twice, in fresh processes, by the two engines of the stage: PyTorch
-(genomicdl.variants.NetworkScorer) and onnxruntime (genomicdl.export.OnnxScorer: the same
+(genomicdl.interpret.variants.NetworkScorer) and onnxruntime (genomicdl.export.convert.OnnxScorer: the same
 network, sigmoid and strand averaging exported to ONNX in memory at load -- the export's
 ~1 s is inside the timed span); the ratio onnxruntime / PyTorch of variants per second
 and per CPU-second is printed, and the maximum |difference| of their scores on the
@@ -60,12 +60,12 @@ SETTINGS = {"ref_mismatch": "fail", "bad_records": "fail", "max_allele_length": 
 def deepsea(window: int, tasks: int = TASKS) -> tuple[object, str]:
     """The DeepSEA network at the paper's sizes: the registry's when it has one, else
     the same layers built here (convolutions padded to their input length, pooling
-    rounded up, as in genomicdl.models.layers)."""
+    rounded up, as in genomicdl.models.networks.layers)."""
     import torch
     from torch import nn
 
+    from genomicdl.kinds.targets import Target
     from genomicdl.models import CATALOG, build_network
-    from genomicdl.targets import Target
 
     torch.manual_seed(0)
     if "deepsea" in CATALOG:
@@ -131,16 +131,16 @@ def child(vcf: str, genome: str, window: int, threads: int, out: str, engine: st
 
     import torch
 
-    from genomicdl.variants import NetworkScorer, write_scores
-    from genomicdl.vcf import VcfReader
+    from genomicdl.interpret.variants import NetworkScorer, write_scores
+    from genomicdl.io.vcf import VcfReader
 
     torch.set_num_threads(threads)
     model, _ = deepsea(window)
     meta = {"tasks": [f"t{i}" for i in range(TASKS)], "window": window, "rc_average": True, "alphabet": "dna"}
     t0, c0 = time.perf_counter(), time.process_time()
     if engine == "onnxruntime":
-        from genomicdl.export import OnnxScorer, Prediction
-        from genomicdl.targets import Target
+        from genomicdl.export.convert import OnnxScorer, Prediction
+        from genomicdl.kinds.targets import Target
 
         module = Prediction(model, Target("binary", tuple(meta["tasks"])), "dna", rc_average=True, variable=False)
         scorer = OnnxScorer(module.eval(), meta, threads=threads)
@@ -175,7 +175,7 @@ def write_vcf(path: Path, genome: str, chroms: dict[str, int], n: int, seed: int
     """``n`` random SNVs, sorted, REF from the genome."""
     import numpy as np
 
-    from genomicdl.genome import Genome
+    from genomicdl.io.genome import Genome
 
     rng = np.random.default_rng(seed)
     names = list(chroms)
@@ -245,8 +245,8 @@ def main() -> None:
         print(json.dumps(child(vcf, genome, int(window), int(threads), out, engine)))
         return
 
-    from genomicdl.genome import prepare_genome
-    from genomicdl.synthetic import write_genome
+    from genomicdl.datasets.synthetic import write_genome
+    from genomicdl.io.genome import prepare_genome
 
     model, origin = deepsea(args.window)
     params = sum(p.numel() for p in model.parameters())

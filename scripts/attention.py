@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.plots_protein import attention_run
+from genomicdl.core.runner import run_step
+from genomicdl.plots.protein import attention_run
 
 run_step(
     snakemake,

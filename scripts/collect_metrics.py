@@ -6,8 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.benchmark import run_collect
+from genomicdl.core.runner import run_step
+from genomicdl.evaluation.benchmark import run_collect
 
 smk = snakemake
 run_step(

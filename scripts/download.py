@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.download import fetch
+from genomicdl.core.runner import run_step
+from genomicdl.io.download import fetch
 
 source = snakemake.params.source
 run_step(snakemake, lambda: fetch(source["url"], snakemake.output[0], source["sha256"]))

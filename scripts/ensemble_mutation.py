@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.mutation_train import ensemble
-from genomicdl.runner import run_step
+from genomicdl.mutation.train import ensemble
+from genomicdl.core.runner import run_step
 
 w = snakemake.wildcards
 run_step(

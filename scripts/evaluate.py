@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.evaluate import evaluate_run
+from genomicdl.core.runner import run_step
+from genomicdl.evaluation.evaluate import evaluate_run
 
 run_step(
     snakemake,

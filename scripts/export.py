@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.export import export_run
-from genomicdl.runner import run_step
+from genomicdl.export.convert import export_run
+from genomicdl.core.runner import run_step
 
 p = snakemake.params
 run_step(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.interpret import interpret_run
+from genomicdl.core.runner import run_step
+from genomicdl.interpret.stage import interpret_run
 
 out = snakemake.output
 run_step(

@@ -5,11 +5,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
+from genomicdl.core.runner import run_step
 import pandas as pd
 
-from genomicdl import plots
-
+from genomicdl.plots import evaluation as plots
 smk = snakemake
 dataset = smk.wildcards.dataset
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
+from genomicdl.core.runner import run_step
 
-from genomicdl.plots import labels_for
-from genomicdl.plots_signal import signal_tracks
+from genomicdl.plots.evaluation import labels_for
+from genomicdl.plots.signal import signal_tracks
 
 smk = snakemake
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.genome import Genome
-from genomicdl.predict import contributions, merge_tracks, predict_chromosome, region_centres
-from genomicdl.runner import run_step
+from genomicdl.io.genome import Genome
+from genomicdl.evaluation.predict import contributions, merge_tracks, predict_chromosome, region_centres
+from genomicdl.core.runner import run_step
 
 
 def _merge():

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.mutation_data import prepare_dataset
-from genomicdl.runner import run_step
+from genomicdl.mutation.data import prepare_dataset
+from genomicdl.core.runner import run_step
 
 run_step(
     snakemake,

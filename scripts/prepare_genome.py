@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.genome import prepare_genome
+from genomicdl.core.runner import run_step
+from genomicdl.io.genome import prepare_genome
 
 run_step(snakemake, lambda: prepare_genome(snakemake.input[0], snakemake.output.fasta, threads=snakemake.threads))

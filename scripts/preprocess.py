@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.preprocess import build_dataset
-from genomicdl.integrity import verify_inputs
+from genomicdl.core.runner import run_step
+from genomicdl.datasets.preprocess import build_dataset
+from genomicdl.io.integrity import verify_inputs
 
 
 def step():

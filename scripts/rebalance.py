@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.rebalance import rebalance
+from genomicdl.core.runner import run_step
+from genomicdl.training.rebalance import rebalance
 
 run_step(
     snakemake,

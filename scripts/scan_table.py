@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.mutation_table import scan_table, write_scan_table
-from genomicdl.runner import run_step
+from genomicdl.mutation.table import scan_table, write_scan_table
+from genomicdl.core.runner import run_step
 
 
 def main():

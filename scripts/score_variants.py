@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.variants import score_variants
+from genomicdl.core.runner import run_step
+from genomicdl.interpret.variants import score_variants
 
 run_step(
     snakemake,

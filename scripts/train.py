@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.engine import train_network
-from genomicdl.ddp_launch import launch, ranks
+from genomicdl.core.runner import run_step
+from genomicdl.training.engine import train_network
+from genomicdl.training.ddp_launch import launch, ranks
 
 run_step(
     snakemake,

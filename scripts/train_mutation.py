@@ -6,9 +6,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.files import write_json_atomic
-from genomicdl.mutation_train import split_params, train_mutation
-from genomicdl.runner import run_step
+from genomicdl.core.files import write_json_atomic
+from genomicdl.mutation.train import split_params, train_mutation
+from genomicdl.core.runner import run_step
 
 
 def main():

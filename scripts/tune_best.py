@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
-from genomicdl.runner import run_step
-from genomicdl.tune import write_best
+from genomicdl.core.runner import run_step
+from genomicdl.training.tune import write_best
 
 run_step(
     snakemake,

@@ -13,7 +13,8 @@ import torch
 from test_models import network
 from torch import nn
 
-from genomicdl.attributions import (
+from genomicdl.core.errors import ConfigError
+from genomicdl.interpret.attributions import (
     TrackScores,
     deep_lift_shap,
     explained,
@@ -23,14 +24,13 @@ from genomicdl.attributions import (
     task_logits,
     track_contributions,
 )
-from genomicdl.errors import ConfigError
-from genomicdl.interpret import check_settings, default_settings
+from genomicdl.interpret.stage import check_settings, default_settings
+from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
 from genomicdl.models.catalog import CATALOG, NETWORKS
-from genomicdl.targets import Target
 
 #: Zoo networks whose every nonlinear layer has a DeepLIFT rule (tangermeme's, or ours in
-#: genomicdl.attributions.RULES): their contributions sum to the output change. The
+#: genomicdl.interpret.attributions.RULES): their contributions sum to the output change. The
 #: others (docs/interpret.md says which layers need registering) run, approximately.
 EXACT = {"deepbind", "deepsea", "basset", "dilated", "binned"}
 APPROXIMATE = {"danq", "transformer", "cnn_birnn", "bpnet"}
@@ -159,7 +159,7 @@ def planted(n: int, length: int, motif: str, seed: int) -> tuple[np.ndarray, np.
 
 
 def test_modisco_finds_the_planted_motif() -> None:
-    from genomicdl.modisco import run_modisco
+    from genomicdl.interpret.modisco import run_modisco
 
     codes, hyp = planted(120, 80, "TTACCCGG", seed=4)
     settings = default_settings()["modisco"]
@@ -177,7 +177,7 @@ def test_modisco_finds_the_planted_motif() -> None:
 
 
 def test_literature_motifs_join_the_reference() -> None:
-    from genomicdl.motifs import Reference, iupac_ppm, with_literature
+    from genomicdl.interpret.motifs import Reference, iupac_ppm, with_literature
 
     np.testing.assert_allclose(iupac_ppm("UGH")[0], [0, 0, 0, 1])
     np.testing.assert_allclose(iupac_ppm("UGH")[2], [1 / 3, 1 / 3, 0, 1 / 3])

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from genomicdl.benchmark import (
+from genomicdl.evaluation.benchmark import (
     ALL_TASKS,
     ENSEMBLE,
     Predictions,
@@ -28,8 +28,8 @@ from genomicdl.benchmark import (
     run_summary,
     summarize,
 )
+from genomicdl.io.run_arrays import load_arrays, save_arrays
 from genomicdl.metrics import kind_metrics, task_metrics
-from genomicdl.run_arrays import load_arrays, save_arrays
 
 TASKS = ("A", "B")
 RUN_KEYS = ("dataset", "model", "balance", "seed")
@@ -381,8 +381,7 @@ def test_other_kinds_run_through_the_summary(tmp_path: Path) -> None:
 
 
 def test_plots_for_every_kind(labels: np.ndarray, tmp_path: Path) -> None:
-    from genomicdl import plots
-
+    from genomicdl.plots import evaluation as plots
     rng = np.random.default_rng(3)
     y = rng.integers(-1, 3, (20, 15)).astype(np.int8)
     p = rng.random((20, 15, 3))

@@ -1,4 +1,4 @@
-"""genomicdl.bgzf writes BGZF that gzip, htslib (pysam) and tabix read."""
+"""genomicdl.io.bgzf writes BGZF that gzip, htslib (pysam) and tabix read."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pysam
 
-from genomicdl.bgzf import BLOCK_DATA, BgzfWriter
+from genomicdl.io.bgzf import BLOCK_DATA, BgzfWriter
 
 
 def test_round_trip_through_gzip_and_htslib(tmp_path: Path) -> None:

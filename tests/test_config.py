@@ -8,9 +8,9 @@ import pytest
 import yaml
 from conftest import DEMO, REPO, snakemake
 
-from genomicdl import config as gconfig
-from genomicdl.errors import ConfigError
-from genomicdl.files import sha256sum
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError
+from genomicdl.core.files import sha256sum
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -91,8 +91,8 @@ def test_bad_config_names_the_key(patch: dict, expected: str) -> None:
 
 
 def test_a_dataset_narrows_the_models_and_overrides_training() -> None:
-    from genomicdl.plan import runs
-    from genomicdl.tune import train_settings
+    from genomicdl.config.plan import runs
+    from genomicdl.config.tuning import train_settings
 
     raw = gconfig.merge(base(), {"models": ["deepbind", "kmer_logreg"], "balance": ["none"]})
     raw["datasets"]["e"] = {**raw["datasets"]["d"], "models": ["deepbind"], "train": {"max_epochs": 3}}

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from genomicdl import devices
+from genomicdl.training import devices
 
 HOLDER = textwrap.dedent(
     """
     import sys
-    from genomicdl.devices import acquire
+    from genomicdl.training.devices import acquire
     try:
         slot = acquire(devices=sys.argv[1].split(","), lock_dir=sys.argv[2], wait_s=float(sys.argv[3]), poll_s=0.05)
     except RuntimeError as err:

@@ -1,4 +1,4 @@
-"""Data-parallel training (genomicdl.distributed) with the real torchrun and gloo on CPU:
+"""Data-parallel training (genomicdl.training.distributed) with the real torchrun and gloo on CPU:
 two ranks equal one process with the same global batch, a killed rank's run resumes
 from its last checkpoint to the same model, and the ranks' batches cover every training
 row exactly once per epoch."""
@@ -23,11 +23,11 @@ from test_models import planted_store
 from test_slurm import tiny_config
 from test_train import checkpoint_epoch, history, train_cfg, weights
 
-from genomicdl import ddp_launch, distributed
-from genomicdl.engine import train_network
-from genomicdl.errors import GenomicdlError
-from genomicdl.rebalance import load_index, rebalance
-from genomicdl.store import Store
+from genomicdl.core.errors import GenomicdlError
+from genomicdl.io.store import Store
+from genomicdl.training import ddp_launch, distributed
+from genomicdl.training.engine import train_network
+from genomicdl.training.rebalance import load_index, rebalance
 
 # Two ranks sum their halves' gradients where one process averages the whole batch:
 # the same arithmetic in another order. After 3 epochs of AdamW the weights differ by

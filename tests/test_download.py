@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from genomicdl.download import fetch
-from genomicdl.errors import DownloadError
-from genomicdl.integrity import sidecar_path, verify_input
+from genomicdl.core.errors import DownloadError
+from genomicdl.io.download import fetch
+from genomicdl.io.integrity import sidecar_path, verify_input
 
 PAYLOAD = gzip.compress(b">chr1\nACGTACGTNNACGT\n" * 200, mtime=0)
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -49,8 +49,8 @@ NOT_ON_PIP = {"python", "pip", "bedtools"}
 # env file -> {import name: why its function-level import never runs in the env's rules}
 LAZY_ELSEWHERE = {
     "report.yaml": {
-        "torch": "genomicdl.evaluate imports it in predict_rows, which benchmark and plots never call",
-        "Bio": "genomicdl.models.protein_features imports it to build BLOSUM networks, which plots never do",
+        "torch": "genomicdl.evaluation.evaluate imports it in predict_rows, which benchmark and plots never call",
+        "Bio": "genomicdl.models.networks.protein_features imports it to build BLOSUM networks, which plots never do",
     },
 }
 REGISTRY_TARGET = re.compile(rf"^({PACKAGE}(?:\.\w+)+):\w+$")
@@ -180,7 +180,7 @@ def imports(path: Path) -> tuple[frozenset[str], frozenset[str], bool]:
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*parts, *([base] if base else [])])
             names = {base}
-            # `from genomicdl import devices` imports the module genomicdl.devices
+            # `from genomicdl.training import devices` imports the module genomicdl.training.devices
             names |= {f"{base}.{a.name}" for a in node.names if module_path(f"{base}.{a.name}")}
         (lazy if in_function else top).update(n for n in names if n)
         inner = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)

@@ -1,6 +1,6 @@
 """The export stage: every network of the zoo to ONNX and TorchScript, checked with
 onnxruntime against PyTorch; refusals (incomplete runs, a mismatch); and predictions from
-the exported files alone (python -m genomicdl.exported) equal to the predict stage's."""
+the exported files alone (python -m genomicdl.export.runtime) equal to the predict stage's."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import pytest
 import torch
 from conftest import REPO
 
-from genomicdl.checkpoints import MODEL_FORMAT, save_torch, versions
-from genomicdl.export import OPSET, TOLERANCE, ExportError, encode_batch, export_model
-from genomicdl.exported import main as exported_main
-from genomicdl.files import write_json_atomic
+from genomicdl.core.files import write_json_atomic
+from genomicdl.core.sequence import encode
+from genomicdl.evaluation.predict import predict_table
+from genomicdl.export.convert import OPSET, TOLERANCE, ExportError, encode_batch, export_model
+from genomicdl.export.runtime import main as exported_main
+from genomicdl.kinds.targets import Target
 from genomicdl.models import NETWORKS, build_network
-from genomicdl.predict import predict_table
-from genomicdl.sequence import encode
-from genomicdl.targets import Target
+from genomicdl.training.checkpoints import MODEL_FORMAT, save_torch, versions
 
 SIGNAL_TASKS = tuple(f"cov.{s}:{b}" for s in ("fwd", "rev") for b in range(4))
 
@@ -81,7 +81,7 @@ def write_run(
 def windows(alphabet: str, window: int, variable: bool, n: int = 37) -> list:
     """Two batches of random windows (unknown letters included; random lengths if variable)."""
     rng = np.random.default_rng(3)
-    from genomicdl.sequence import get
+    from genomicdl.core.sequence import get
 
     codes = rng.integers(0, get(alphabet).channels + 1, (n, window)).astype(np.uint8)
     lengths = rng.integers(window // 2, window + 1, n) if variable else np.full(n, window)
@@ -101,8 +101,8 @@ ZOO = {name: ("binary", "dna", False) for name in NETWORKS} | {
 
 
 def exported_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """``python -m genomicdl.exported`` with ``args``, run from the repository."""
-    cmd = [sys.executable, "-m", "genomicdl.exported", *map(str, args)]
+    """``python -m genomicdl.export.runtime`` with ``args``, run from the repository."""
+    cmd = [sys.executable, "-m", "genomicdl.export.runtime", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
 
 
@@ -223,7 +223,7 @@ def test_a_bad_letter_names_the_record_and_writes_nothing(tmp_path: Path) -> Non
 
 def test_fasta_headers_with_a_space_after_the_marker_keep_their_name(tmp_path: Path) -> None:
     """RBP-31's FASTA writes "> chr1,+,899156,899256; class:1": the record is named by its first word."""
-    from genomicdl.exported import read_fasta
+    from genomicdl.export.runtime import read_fasta
 
     (tmp_path / "s.fa").write_text("> chr1,+,899156,899256; class:1\nACGT\nAC\n>plain\nGG\n")
     assert [(n, len(c)) for n, c in read_fasta(tmp_path / "s.fa", "dna")] == [

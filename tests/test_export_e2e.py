@@ -137,8 +137,8 @@ def test_export_writes_onnx_torchscript_and_a_model_card(run: tuple[Path, object
 def test_the_guard_drops_the_planted_duplicates_of_the_fine_tuned_run(run: tuple[Path, object]) -> None:
     workdir, result = run
     assert result.returncode == 0, result.stderr[-4000:]
-    from genomicdl.rebalance import load_index
-    from genomicdl.store import Store
+    from genomicdl.io.store import Store
+    from genomicdl.training.rebalance import load_index
 
     with Store(workdir / "data/src/dataset.h5") as st:  # planted copies the source actually trained on
         trained = set(st.ids(np.unique(load_index(workdir / "data/src/rebalance/none/1/index.npz")[0])))

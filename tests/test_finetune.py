@@ -1,4 +1,4 @@
-"""Fine-tuning (genomicdl.finetune): the leakage guard against a planted duplicate,
+"""Fine-tuning (genomicdl.training.finetune): the leakage guard against a planted duplicate,
 near-duplicate and overlapping window; the trunk copied, a new head, frozen layers and
 the trunk's learning rate through the real engine; refusals of another alphabet or window."""
 
@@ -13,13 +13,13 @@ import pytest
 import torch
 from test_train import train_cfg
 
-from genomicdl.checkpoints import load_torch
-from genomicdl.engine import train_network
-from genomicdl.finetune import InitError, guard, param_groups
+from genomicdl.io.store import Store, StoreWriter
+from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
-from genomicdl.rebalance import rebalance
-from genomicdl.store import Store, StoreWriter
-from genomicdl.targets import Target
+from genomicdl.training.checkpoints import load_torch
+from genomicdl.training.engine import train_network
+from genomicdl.training.finetune import InitError, guard, param_groups
+from genomicdl.training.rebalance import rebalance
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -196,7 +196,7 @@ def test_a_planted_duplicate_fails_a_fine_tuning_run_before_training(
     assert not (tmp_path / "ft" / "model.pt").exists()
     stats = run(new, tmp_path / "index.npz", tmp_path / "drop", init(source, trained, leakage="drop"))
     assert stats["init_from"]["guard"]["dropped"] == 3
-    from genomicdl.finetune import excluded_test_rows
+    from genomicdl.training.finetune import excluded_test_rows
 
     with Store(new) as st:
         assert set(excluded_test_rows(tmp_path / "drop" / "model.pt").tolist()) <= set(st.rows("test").tolist())
@@ -239,8 +239,8 @@ def test_init_from_a_model_of_another_alphabet_or_window_is_a_clear_error(
 
 def test_init_from_an_exported_torchscript_file(source: dict[str, Any], trained: Path, tmp_path: Path) -> None:
     """An export folder's model.ts (with its export.json and model card beside it) starts a network too."""
-    from genomicdl.export import encode_batch, export_model
-    from genomicdl.files import write_json_atomic
+    from genomicdl.core.files import write_json_atomic
+    from genomicdl.export.convert import encode_batch, export_model
 
     with Store(source["store"]) as st:
         rows = st.rows("test")[:16]
@@ -267,7 +267,7 @@ def test_init_from_an_exported_torchscript_file(source: dict[str, Any], trained:
 
 
 def test_the_config_check_refuses_another_alphabet_or_window_before_any_job() -> None:
-    from genomicdl.finetune import check_config, spec
+    from genomicdl.training.finetune import check_config, spec
 
     datasets = {
         "src": {"alphabet": "dna", "window": 101},

@@ -10,9 +10,9 @@ import numpy as np
 import pysam
 import pytest
 
-import genomicdl.genome as genome_module
-from genomicdl.errors import InputError
-from genomicdl.genome import ChromNames, Genome, IntervalStats, prepare_genome, read_intervals, to_codes
+import genomicdl.io.genome as genome_module
+from genomicdl.core.errors import InputError
+from genomicdl.io.genome import ChromNames, Genome, IntervalStats, prepare_genome, read_intervals, to_codes
 
 FASTA = ">chrI\nACGTacgtNNNN\nGGCC\n>chrII\nTTTTAAAACCCCGGGG\n"
 

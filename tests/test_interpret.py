@@ -14,15 +14,14 @@ import torch
 from conftest import REPO
 from torch import nn
 
-from genomicdl import config as gconfig
-from genomicdl.attributions import explained, gradient_x_input, ism, ism_contributions, one_hot
-from genomicdl.engine import train_network
-from genomicdl.errors import ConfigError
-from genomicdl.evaluate import evaluate_run
-from genomicdl.genome import prepare_genome, to_codes
-from genomicdl.interpret import default_settings, interpret_run, recovered, top_positives
-from genomicdl.models import build_network
-from genomicdl.motifs import (
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError
+from genomicdl.core.sequence import reverse_complement
+from genomicdl.datasets.genome_dataset import build_genome_dataset
+from genomicdl.datasets.synthetic import jaspar_pwm, write_genome, write_sites_bed
+from genomicdl.evaluation.evaluate import evaluate_run
+from genomicdl.interpret.attributions import explained, gradient_x_input, ism, ism_contributions, one_hot
+from genomicdl.interpret.motifs import (
     Motif,
     Reference,
     cluster_seqlets,
@@ -33,11 +32,12 @@ from genomicdl.motifs import (
     jaspar,
     write_meme,
 )
-from genomicdl.preprocess import build_genome_dataset
-from genomicdl.rebalance import rebalance
-from genomicdl.sequence import reverse_complement
-from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
-from genomicdl.targets import Target
+from genomicdl.interpret.stage import default_settings, interpret_run, recovered, top_positives
+from genomicdl.io.genome import prepare_genome, to_codes
+from genomicdl.kinds.targets import Target
+from genomicdl.models import build_network
+from genomicdl.training.engine import train_network
+from genomicdl.training.rebalance import rebalance
 
 PLANTED = ("REB1", "CBF1", "ABF1")
 

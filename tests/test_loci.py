@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from genomicdl import config as gconfig
-from genomicdl.errors import InputError
-from genomicdl.loci import locus_groups, parse_locus
-from genomicdl.preprocess import build_table_dataset
-from genomicdl.store import SPLIT_CODE, Store
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import InputError
+from genomicdl.datasets.loci import locus_groups, parse_locus
+from genomicdl.datasets.table_dataset import build_table_dataset
+from genomicdl.io.store import SPLIT_CODE, Store
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 import torch
 
-from genomicdl.engine import Trainer
-from genomicdl.inference import predict
-from genomicdl.loader import StoreStream
+from genomicdl.core.sequence import get
+from genomicdl.io.store import Store, StoreWriter
+from genomicdl.kinds.targets import Target
 from genomicdl.models import CATALOG, build_baseline, build_network, model_class
 from genomicdl.models.catalog import BASELINES, NETWORKS, supports
-from genomicdl.mutation_params import TRAINING_KEYS
-from genomicdl.sequence import get
-from genomicdl.store import Store, StoreWriter
-from genomicdl.targets import Target
+from genomicdl.models.mutation.params import TRAINING_KEYS
+from genomicdl.training.engine import Trainer
+from genomicdl.training.inference import predict
+from genomicdl.training.loader import StoreStream
 
 MOTIFS = ("TGACTCA", "CACGTG", "GGGGCGGGG")  # AP-1, E-box, SP1-like: one per task
 CODE = {b: i for i, b in enumerate("ACGT")}
@@ -343,7 +343,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "kind"), CASES)
 def test_baselines_fit_each_kind_and_round_trip(name: str, kind: str, tmp_path: Path, one_openmp_thread) -> None:
-    from genomicdl.models.serial import load_baseline, save_baseline
+    from genomicdl.models.baselines.serial import load_baseline, save_baseline
 
     alphabet = "protein" if kind == "multiclass" else "dna"
     codes, lengths = toy_codes(300, 40, alphabet)
@@ -372,7 +372,7 @@ def test_baselines_fit_each_kind_and_round_trip(name: str, kind: str, tmp_path: 
 def test_boosted_trees_as_arrays_match_scikit_learn(one_openmp_thread) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from genomicdl.models.trees import TreeEnsemble
+    from genomicdl.models.baselines.trees import TreeEnsemble
 
     rng = np.random.default_rng(0)
     x = rng.random((400, 6))
@@ -393,7 +393,7 @@ def test_a_constant_output_predicts_its_class() -> None:
 
 def test_window_logreg_predicts_per_position(tmp_path: Path) -> None:
     """The class of a residue is its right neighbour's letter group: a window sees it."""
-    from genomicdl.models.serial import load_baseline, save_baseline
+    from genomicdl.models.baselines.serial import load_baseline, save_baseline
 
     codes, lengths = toy_codes(80, 30, "protein")
     right = np.concatenate([codes[:, 1:], np.full((80, 1), 255, np.uint8)], axis=1)
@@ -428,7 +428,7 @@ class Payload:
 def test_a_model_file_with_a_pickle_is_refused_and_runs_nothing(tmp_path: Path) -> None:
     import pickle
 
-    from genomicdl.models.serial import UnsafeModelFileError, load_baseline, save_baseline
+    from genomicdl.models.baselines.serial import UnsafeModelFileError, load_baseline, save_baseline
 
     codes, lengths = toy_codes(60)
     model = baseline("kmer_logreg", "binary", params={"k": 2})

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genomicdl.alignment import GAP, find_focus, load_alignment, prepare_alignment
-from genomicdl.errors import InputError
-from genomicdl.mutation_data import prepare_dataset
-from genomicdl.scans import read_scan
-from genomicdl.seqweights import effective_number, naive_weights, sequence_weights
+from genomicdl.core.errors import InputError
+from genomicdl.io.alignment import GAP, find_focus, load_alignment, prepare_alignment
+from genomicdl.io.scans import read_scan
+from genomicdl.mutation.data import prepare_dataset
+from genomicdl.mutation.seqweights import effective_number, naive_weights, sequence_weights
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from genomicdl.alignment import AMINO_ACIDS, load_alignment
-from genomicdl.errors import ConfigError
-from genomicdl.models.ardca import ArDCA
-from genomicdl.models.potts import Potts
-from genomicdl.models.site_independent import SiteIndependent
-from genomicdl.models.vae import VAE
-from genomicdl.mutation_data import prepare_dataset
-from genomicdl.mutation_train import (
+from genomicdl.core.errors import ConfigError
+from genomicdl.io.alignment import AMINO_ACIDS, load_alignment
+from genomicdl.io.scans import read_scan
+from genomicdl.models.mutation.ardca import ArDCA
+from genomicdl.models.mutation.potts import Potts
+from genomicdl.models.mutation.site_independent import SiteIndependent
+from genomicdl.models.mutation.vae import VAE
+from genomicdl.mutation.data import prepare_dataset
+from genomicdl.mutation.train import (
     _signature,
     balance_weights,
     load_model,
@@ -24,7 +25,6 @@ from genomicdl.mutation_train import (
     split_params,
     train_mutation,
 )
-from genomicdl.scans import read_scan
 
 DATA = Path(__file__).parent / "data"
 TINY_VAE = {"encoder": (24, 12), "latent": 4, "decoder": (8, 16), "dictionary": 6, "tiles": 4}
@@ -256,7 +256,7 @@ def test_ardca_trains_through_train_mutation_and_resumes(tmp_path):
 
 
 def test_vae_weight_kl_matches_its_expression_and_gradient():
-    from genomicdl.models.vae import _GaussianKL
+    from genomicdl.models.mutation.vae import _GaussianKL
 
     gen = torch.Generator().manual_seed(0)
     mean = torch.randn(40, 6, dtype=torch.float64, generator=gen).requires_grad_()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from genomicdl.mutation_table import scan_table, standardise, write_scan_table
+from genomicdl.mutation.table import scan_table, standardise, write_scan_table
 
 
 def predictions(path: Path, rows: list[tuple[str, str, float, float]]) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genomicdl.negatives import GCSampler, count_dinucleotides, dinucleotide_shuffle, gc_bin, gc_fraction
+from genomicdl.datasets.negatives import GCSampler, count_dinucleotides, dinucleotide_shuffle, gc_bin, gc_fraction
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -1,11 +1,11 @@
-"""genomicdl.numtext writes what Python's "%.4e" writes, for whole matrices."""
+"""genomicdl.core.numtext writes what Python's "%.4e" writes, for whole matrices."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genomicdl.numtext import format_rows
+from genomicdl.core.numtext import format_rows
 
 
 def python_text(x: float, na: str = "nan") -> str:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from genomicdl.kinds.targets import Target
 from genomicdl.models import CATALOG, build_network
 from genomicdl.models.catalog import NETWORKS, TRAIN_PARAMS
-from genomicdl.targets import Target
 
 MOTIF = np.array([0, 3, 3, 0, 0, 3], np.uint8)  # ATTAAT
 

@@ -15,12 +15,10 @@ import yaml
 from conftest import snakemake
 from test_signal import CHROMS, build, inputs, signal_ds  # noqa: F401  (fixture)
 
-from genomicdl import config as gconfig
-from genomicdl.engine import train_network
-from genomicdl.errors import GenomicdlError
-from genomicdl.genome import Genome
-from genomicdl.plots_signal import densest_stretch, signal_tracks, stretch_data
-from genomicdl.predict import (
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import GenomicdlError
+from genomicdl.core.sequence import encode
+from genomicdl.evaluation.predict import (
     Accumulator,
     contributions,
     load_predictor,
@@ -29,8 +27,10 @@ from genomicdl.predict import (
     predict_table,
     region_centres,
 )
-from genomicdl.rebalance import rebalance
-from genomicdl.sequence import encode
+from genomicdl.io.genome import Genome
+from genomicdl.plots.signal import densest_stretch, signal_tracks, stretch_data
+from genomicdl.training.engine import train_network
+from genomicdl.training.rebalance import rebalance
 
 TRAIN = {"max_epochs": 1, "batch_size": 64, "device": "cpu"}
 
@@ -133,7 +133,7 @@ def test_merge_tables_and_contributions(trained: dict) -> None:
 
 
 def test_contribution_method_is_a_choice(trained: dict) -> None:
-    from genomicdl.attributions import TrackScores, track_contributions
+    from genomicdl.interpret.attributions import TrackScores, track_contributions
 
     out = trained["out"] / "dls"
     paths = contributions(trained["model"], trained["genome"], [("chrI", 5000)], out, method="deep_lift_shap",
@@ -166,7 +166,7 @@ def test_accumulator_memory_is_one_window() -> None:
     assert sum(int(c.sum()) for _, _, c in flushed) == 100_050
 
 
-# ---- predicted beside measured tracks (genomicdl.plots_signal, rule plot_signal_tracks)
+# ---- predicted beside measured tracks (genomicdl.plots.signal, rule plot_signal_tracks)
 
 
 def test_track_plot_draws_the_bigwig_values(trained: dict, inputs: dict) -> None:  # noqa: F811

@@ -14,14 +14,15 @@ import numpy as np
 import pytest
 from conftest import DATA, REPO
 
-from genomicdl import config as gconfig
-from genomicdl.errors import ConfigError, GenomicdlError, InputError
-from genomicdl.genome import Genome, prepare_genome
-from genomicdl.negatives import gc_fraction
-from genomicdl.preprocess import build_genome_dataset, build_table_dataset, window_stats
-from genomicdl.store import KIND_CODE, SPLIT_CODE, Store
-from genomicdl.synthetic import jaspar_pwm, write_genome, write_sites_bed
-from genomicdl.windows import LeakageCheck
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError, GenomicdlError, InputError
+from genomicdl.datasets.genome_dataset import build_genome_dataset, window_stats
+from genomicdl.datasets.negatives import gc_fraction
+from genomicdl.datasets.synthetic import jaspar_pwm, write_genome, write_sites_bed
+from genomicdl.datasets.table_dataset import build_table_dataset
+from genomicdl.datasets.windows import LeakageCheck
+from genomicdl.io.genome import Genome, prepare_genome
+from genomicdl.io.store import KIND_CODE, SPLIT_CODE, Store
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 CHROMS = {"chrI": 300_000, "chrII": 200_000, "chrIII": 200_000}
@@ -372,9 +373,9 @@ def test_dataset_config_is_not_mutated(genome_inputs: dict, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("policy", ["fail", "warn"])
 def test_genome_leakage_verdict_fails_or_warns(policy: str, caplog: pytest.LogCaptureFixture) -> None:
-    from genomicdl.errors import GenomicdlError
-    from genomicdl.preprocess import _leakage_verdict
-    from genomicdl.windows import LeakageCheck
+    from genomicdl.core.errors import GenomicdlError
+    from genomicdl.datasets.genome_dataset import leakage_verdict
+    from genomicdl.datasets.windows import LeakageCheck
 
     leak = LeakageCheck()
     starts = np.array([0, 150, 1000], dtype=np.int64)  # the second overlaps the first, in another split
@@ -382,10 +383,10 @@ def test_genome_leakage_verdict_fails_or_warns(policy: str, caplog: pytest.LogCa
     assert leak.overlaps == 1
     if policy == "fail":
         with pytest.raises(GenomicdlError, match=r"1 windows overlap a window of another split, e\.g\. chrA:150"):
-            _leakage_verdict(leak, policy, ["chrA"])
+            leakage_verdict(leak, policy, ["chrA"])
     else:
         caplog.set_level("WARNING")
-        _leakage_verdict(leak, policy, ["chrA"])
+        leakage_verdict(leak, policy, ["chrA"])
         assert "chrA:150" in caplog.text
 
 
@@ -401,7 +402,7 @@ def test_pybedtools_is_imported_only_when_intervals_are_merged(genome_inputs: di
     }
     (tmp_path / "args.json").write_text(json.dumps(args))
     code = (
-        "import json, sys; from genomicdl.preprocess import build_genome_dataset; "
+        "import json, sys; from genomicdl.datasets.genome_dataset import build_genome_dataset; "
         "a = json.load(open(sys.argv[1])); s = build_genome_dataset(a['ds'], a['files'], a['genome'], *a['out']); "
         "print(s['n_windows'], 'pybedtools' in sys.modules)"
     )

@@ -11,16 +11,16 @@ import pytest
 import torch
 from conftest import REPO
 
-from genomicdl import config as gconfig
-from genomicdl.checkpoints import MODEL_FORMAT, save_torch
+from genomicdl.config import validation as gconfig
+from genomicdl.core.sequence import encode
+from genomicdl.datasets.table_dataset import build_table_dataset
+from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
+from genomicdl.models.baselines.kmer import KmerSpectrum
 from genomicdl.models.catalog import supported_kinds
-from genomicdl.models.kmer import KmerSpectrum
-from genomicdl.models.protein_features import ResidueFeatures, blosum62
-from genomicdl.plots_protein import attention_run
-from genomicdl.sequence import encode
-from genomicdl.table_dataset import build_table_dataset
-from genomicdl.targets import Target
+from genomicdl.models.networks.protein_features import ResidueFeatures, blosum62
+from genomicdl.plots.protein import attention_run
+from genomicdl.training.checkpoints import MODEL_FORMAT, save_torch
 
 CLASSES = tuple("abcdefghij")
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from genomicdl import config as gconfig
-from genomicdl import plan
-from genomicdl.errors import GenomicdlError, InputError
-from genomicdl.homology import find_homologues
-from genomicdl.store import Store
-from genomicdl.table_dataset import build_table_dataset
+from genomicdl.config import plan
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import GenomicdlError, InputError
+from genomicdl.datasets.homology import find_homologues
+from genomicdl.datasets.table_dataset import build_table_dataset
+from genomicdl.io.store import Store
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 AMINO = "ACDEFGHIKLMNPQRSTVWY"

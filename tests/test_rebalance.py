@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from test_models import planted_store
 
-from genomicdl.rebalance import STRATEGIES, load_index, positive_weights, rebalance, training_index
-from genomicdl.store import Store, StoreWriter
-from genomicdl.targets import Target
+from genomicdl.io.store import Store, StoreWriter
+from genomicdl.kinds.targets import Target
+from genomicdl.training.rebalance import STRATEGIES, load_index, positive_weights, rebalance, training_index
 
 
 @pytest.fixture(scope="module")

@@ -21,12 +21,9 @@ import torch
 import yaml
 from conftest import DATA, DEMO, REPO, snakemake
 
-from genomicdl import config as gconfig
-from genomicdl.baselines import train_baseline
-from genomicdl.checkpoints import load_checkpoint, save_checkpoint
-from genomicdl.errors import ConfigError, DiskFullError, InputError
-from genomicdl.evaluate import evaluate_run
-from genomicdl.files import (
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError, DiskFullError, InputError
+from genomicdl.core.files import (
     atomic_output,
     bounded_lines,
     csv_rows,
@@ -37,11 +34,14 @@ from genomicdl.files import (
     printable_prefix,
     remove_stale_temporaries,
 )
-from genomicdl.integrity import record_integrity, sidecar_path, verify_input
-from genomicdl.rebalance import rebalance
-from genomicdl.store import StoreWriter
-from genomicdl.tables import field_limit, iter_records
-from genomicdl.targets import Target
+from genomicdl.evaluation.evaluate import evaluate_run
+from genomicdl.io.integrity import record_integrity, sidecar_path, verify_input
+from genomicdl.io.store import StoreWriter
+from genomicdl.io.tables import field_limit, iter_records
+from genomicdl.kinds.targets import Target
+from genomicdl.training.baselines import train_baseline
+from genomicdl.training.checkpoints import load_checkpoint, save_checkpoint
+from genomicdl.training.rebalance import rebalance
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 UNSAFE = ["..", ".", ".hidden", "a/b", "-rf", "", "../x"]
@@ -340,7 +340,7 @@ def test_a_truncated_checkpoint_falls_back_to_the_previous_generation(
 def test_verify_input_is_cheap_when_unchanged_and_names_the_file_when_edited(tmp_path: Path) -> None:
     path = tmp_path / "table.tsv"
     path.write_text("sequence\tlabel\nACGT\t1\n")
-    from genomicdl.files import sha256sum
+    from genomicdl.core.files import sha256sum
 
     record_integrity(path, sha256=sha256sum(path), url="https://example.org/table.tsv")
     verify_input(path)
@@ -420,7 +420,7 @@ def test_edited_resource_is_caught_where_it_is_used_and_stale_temporaries_go(tmp
 
 
 def test_kill_9_then_one_resume_command_finishes_the_run(tmp_path: Path) -> None:
-    """kill -9 leaves Snakemake's lock; `make resume` (python -m genomicdl.resume) unlocks
+    """kill -9 leaves Snakemake's lock; `make resume` (python -m genomicdl.core.resume) unlocks
     (no live Snakemake in this directory) and reruns, with incomplete outputs rerun."""
     cfg = srf_config(tmp_path)
     args = ["data/srf/dataset.h5", "-s", str(REPO / "workflow" / "Snakefile"), "--cores", "1", "--configfile", str(cfg)]
@@ -449,7 +449,7 @@ def test_kill_9_then_one_resume_command_finishes_the_run(tmp_path: Path) -> None
 
 
 def test_resume_refuses_while_a_snakemake_runs_in_the_directory(tmp_path: Path) -> None:
-    from genomicdl.resume import live_snakemake
+    from genomicdl.core.resume import live_snakemake
 
     proc = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(30)", "snakemake", "--directory", str(tmp_path)],
@@ -540,8 +540,8 @@ RECORD_BYTES = 200  # workflow/rules/common.smk: preprocess memory per character
 _PEAK = """
 import resource, sys
 from pathlib import Path
-from genomicdl import config as g
-from genomicdl.preprocess import build_dataset
+from genomicdl.config import validation as g
+from genomicdl.datasets.preprocess import build_dataset
 n, work = int(sys.argv[1]), Path(sys.argv[2])
 schema = g.load_schema(Path(sys.argv[3]))
 table = {"table": {"url": str(work / "t.tsv"), "label_columns": ["label"]}, "max_length": n}

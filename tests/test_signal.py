@@ -9,14 +9,14 @@ import pyBigWig
 import pytest
 from conftest import REPO
 
-from genomicdl import config as gconfig
-from genomicdl.errors import ConfigError, InputError
-from genomicdl.genome import ChromNames, prepare_genome
-from genomicdl.preprocess import build_dataset
-from genomicdl.signal import BigWigTrack, SignalReader, bin_values
-from genomicdl.signal_layout import layout, rc_columns
-from genomicdl.store import SPLIT_CODE, Store
-from genomicdl.synthetic import write_genome
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError, InputError
+from genomicdl.datasets.preprocess import build_dataset
+from genomicdl.datasets.synthetic import write_genome
+from genomicdl.io.bigwig import BigWigTrack, SignalReader, bin_values
+from genomicdl.io.genome import ChromNames, prepare_genome
+from genomicdl.io.store import SPLIT_CODE, Store
+from genomicdl.kinds.signal_layout import layout, rc_columns
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 CHROMS = {"chrI": 60_000, "chrII": 40_000, "chrIII": 40_000}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genomicdl.families import families, family_split, near_duplicates
+from genomicdl.datasets.families import families, family_split, near_duplicates
 
 
 def mutants(seed: int, n: int, length: int = 60) -> list[str]:

@@ -37,7 +37,7 @@ import pytest
 import yaml
 from conftest import DEMO, REPO
 
-from genomicdl.devices import has_gpu, visible_devices
+from genomicdl.training.devices import has_gpu, visible_devices
 
 SCRIPT = REPO / "tests" / "slurm" / "local-slurm.sh"
 SLURM_STATE = Path(os.environ.get("GENOMICDL_SLURM_DIR", "/tmp/genomicdl-slurm"))  # the script's state directory
@@ -108,11 +108,11 @@ def test_slurm_profile_leaves_plugin_managed_options_out_of_slurm_extra() -> Non
 def test_workstation_profile_caps_gpus_and_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     args = effective_args(["-n"], monkeypatch)
     assert args.executor is None and isinstance(args.cores, int) and args.cores >= 1  # cores: all
-    # the GPUs genomicdl.devices sees (at least 1: harmless without, trainings then declare gpu=0)
+    # the GPUs genomicdl.training.devices sees (at least 1: harmless without, trainings then declare gpu=0)
     assert args.resources["gpu"].value == max(1, len(visible_devices()))
     assert 0 < args.resources["mem_mb"].value < os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     assert "train_network" in args.set_resources
-    assert not args.set_threads  # threads follow the network (genomicdl.threads)
+    assert not args.set_threads  # threads follow the network (genomicdl.training.threads)
     assert args.rerun_incomplete and args.printshellcmds
 
 
@@ -390,7 +390,7 @@ def test_training_job_saw_the_gpu_slurm_gave_it(runs: Runs) -> None:
     if REAL_GPU:
         pytest.skip("this host has real NVIDIA GPUs: the test trains on the CPU, for numbers equal to the local run")
     # SLURM set CUDA_VISIBLE_DEVICES in the job (none came from here), and the training
-    # engine's slot allocator (genomicdl.devices) took that device as assigned to it
+    # engine's slot allocator (genomicdl.training.devices) took that device as assigned to it
     work = runs.cluster.workdir
     stats = json.loads((work / "models/tiny/deepbind/none/1/train_stats.json").read_text())
     assert stats["gpu_slot"] in {"0", "1"}, stats

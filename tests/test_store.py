@@ -10,10 +10,10 @@ import h5py
 import numpy as np
 import pytest
 
-from genomicdl.errors import GenomicdlError
-from genomicdl.sequence import PAD
-from genomicdl.store import Store, StoreDamagedError, StoreWriter
-from genomicdl.targets import Target
+from genomicdl.core.errors import GenomicdlError
+from genomicdl.core.sequence import PAD
+from genomicdl.io.store import Store, StoreDamagedError, StoreWriter
+from genomicdl.kinds.targets import Target
 
 BINARY = Target("binary", ("a", "b"))
 

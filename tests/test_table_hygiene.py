@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from genomicdl import config as gconfig
-from genomicdl.errors import GenomicdlError
-from genomicdl.preprocess import build_table_dataset
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import GenomicdlError
+from genomicdl.datasets.table_dataset import build_table_dataset
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 ALL_N = "N" * 40

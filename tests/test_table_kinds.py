@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from genomicdl import config as gconfig
-from genomicdl.errors import ConfigError, GenomicdlError, InputError
-from genomicdl.store import Store
-from genomicdl.table_dataset import build_table_dataset
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError, GenomicdlError, InputError
+from genomicdl.datasets.table_dataset import build_table_dataset
+from genomicdl.io.store import Store
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
@@ -140,7 +140,7 @@ def test_too_long_sequences_error_or_crop_ends(tmp_path: Path) -> None:
         build(tmp_path, text, dataset({}, alphabet="protein", max_length=70))
     _, store = build(tmp_path, text, dataset({}, alphabet="protein", max_length=70, too_long="crop", crop="ends"))
     with store:
-        from genomicdl.sequence import decode
+        from genomicdl.core.sequence import decode
 
         last = store.read_seq(store.n - 1, store.n)[0][: store.lengths[-1]]
         assert decode(last, "protein") == "M" + "A" * 65 + "KDEL"  # the N- and C-terminal halves

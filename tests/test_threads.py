@@ -13,7 +13,7 @@ import yaml
 from conftest import snakemake
 from torch import nn
 
-from genomicdl import threads
+from genomicdl.training import threads
 
 
 def test_forward_macs_counts_convolutions_linear_layers_and_recurrences() -> None:

@@ -23,17 +23,17 @@ import yaml
 from conftest import REPO
 from test_models import planted_store
 
-from genomicdl.baselines import load_baseline, predict_baseline, train_baseline
-from genomicdl.checkpoints import CHECKPOINT_FORMAT, MODEL_FORMAT, load_torch, save_torch
-from genomicdl.engine import Trainer, lr_lambda, train_network
-from genomicdl.inference import load_network, predict
-from genomicdl.loader import StoreStream, epoch_batches, shard_batches
+from genomicdl.core.sequence import one_hot, reverse_complement
+from genomicdl.core.sequence_torch import DeviceEncoder
+from genomicdl.io.store import Store
+from genomicdl.kinds.targets import Target
 from genomicdl.metrics import auprc, auroc
-from genomicdl.rebalance import rebalance
-from genomicdl.sequence import one_hot, reverse_complement
-from genomicdl.sequence_torch import DeviceEncoder
-from genomicdl.store import Store
-from genomicdl.targets import Target
+from genomicdl.training.baselines import load_baseline, predict_baseline, train_baseline
+from genomicdl.training.checkpoints import CHECKPOINT_FORMAT, MODEL_FORMAT, load_torch, save_torch
+from genomicdl.training.engine import Trainer, lr_lambda, train_network
+from genomicdl.training.inference import load_network, predict
+from genomicdl.training.loader import StoreStream, epoch_batches, shard_batches
+from genomicdl.training.rebalance import rebalance
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -131,7 +131,10 @@ def test_same_seed_same_weights_and_metrics(data: dict[str, Path], tmp_path: Pat
     assert not same_weights(tmp_path / "a", tmp_path / "c")
 
 
-CHILD = "import json, sys; from genomicdl.engine import train_network; train_network(**json.loads(sys.argv[1]))"
+CHILD = (
+    "import json, sys; from genomicdl.training.engine import train_network; "
+    "train_network(**json.loads(sys.argv[1]))"
+)
 
 
 def child(args: dict[str, Any]) -> subprocess.Popen[bytes]:

@@ -15,10 +15,11 @@ import pytest
 import yaml
 from conftest import DATA, REPO, snakemake
 
-from genomicdl import config as gconfig
-from genomicdl import tune
-from genomicdl.errors import ConfigError, InputError
+from genomicdl.config import tuning
+from genomicdl.config import validation as gconfig
+from genomicdl.core.errors import ConfigError, InputError
 from genomicdl.models.catalog import CATALOG, NETWORKS, Range
+from genomicdl.training import tune
 
 SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 TRIALS = 3
@@ -82,10 +83,10 @@ def test_every_network_declares_a_search_space_of_its_own_parameters() -> None:
 
 
 def test_the_config_replaces_and_removes_single_parameters() -> None:
-    space = tune.search_space("deepbind", {"filters": {"low": 8, "high": 64, "log": True}, "pool": None})
+    space = tuning.search_space("deepbind", {"filters": {"low": 8, "high": 64, "log": True}, "pool": None})
     assert space["filters"] == Range(8, 64, True)
     assert "pool" not in space and space["dropout"] == CATALOG["deepbind"].space()["dropout"]
-    assert tune.search_space("deepbind", {"hidden": {"choices": [0, 16]}})["hidden"].choices == (0, 16)
+    assert tuning.search_space("deepbind", {"hidden": {"choices": [0, 16]}})["hidden"].choices == (0, 16)
 
 
 @pytest.mark.parametrize(
@@ -107,29 +108,29 @@ def test_a_bad_tune_section_fails_naming_the_key(section: dict, expected: str) -
 
 
 def test_tuned_pairs_follow_the_config() -> None:
-    assert tune.tuned_pairs(validated()) == []
+    assert tuning.tuned_pairs(validated()) == []
     cfg = validated(enabled=True, models=["deepbind"], datasets=["srf", "structure"])
-    assert tune.tuned_pairs(cfg) == [("srf", "deepbind"), ("structure", "deepbind")]
-    assert tune.tuning_run(cfg, "srf", "deepbind") == ("none", 1)
+    assert tuning.tuned_pairs(cfg) == [("srf", "deepbind"), ("structure", "deepbind")]
+    assert tuning.tuning_run(cfg, "srf", "deepbind") == ("none", 1)
 
 
 def test_train_jobs_take_the_choice_of_a_tuned_pair_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = validated(enabled=True, models=["deepbind"], datasets=["srf"])
     cfg["model_params"] = {"deepbind": {"filters": 8, "hidden": 0}}
     monkeypatch.chdir(tmp_path)
-    assert tune.train_settings(cfg, "srf", "deepbind") == (cfg["model_params"]["deepbind"], cfg["train"])
-    best = Path(tune.best_path(cfg, "srf", "deepbind"))
+    assert tuning.train_settings(cfg, "srf", "deepbind") == (cfg["model_params"]["deepbind"], cfg["train"])
+    best = Path(tuning.best_path(cfg, "srf", "deepbind"))
     best.parent.mkdir(parents=True)
     best.write_text(yaml.safe_dump({"params": {"filters": 40}, "train": {"learning_rate": 0.01}}))
-    params, train = tune.train_settings(cfg, "srf", "deepbind")
+    params, train = tuning.train_settings(cfg, "srf", "deepbind")
     assert params == {"filters": 40, "hidden": 0} and train == {**cfg["train"], "learning_rate": 0.01}
-    assert tune.best_path(cfg, "utr", "deepbind") is None and tune.best_path(cfg, "srf", "cnn_birnn") is None
-    assert tune.trial_index(cfg, "srf", "deepbind") == "data/srf/rebalance/none/1/index.npz"
+    assert tuning.best_path(cfg, "utr", "deepbind") is None and tuning.best_path(cfg, "srf", "cnn_birnn") is None
+    assert tuning.trial_index(cfg, "srf", "deepbind") == "data/srf/rebalance/none/1/index.npz"
 
 
 def test_the_registry_and_the_config_check_import_neither_torch_nor_optuna() -> None:
     code = (
-        "import sys; import genomicdl.models.catalog, genomicdl.tune, genomicdl.config; "
+        "import sys; import genomicdl.models.catalog, genomicdl.training.tune, genomicdl.config.validation; "
         "print(sorted(m for m in ('torch', 'optuna') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)

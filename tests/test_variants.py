@@ -16,13 +16,13 @@ import torch
 import yaml
 from conftest import DEMO, snakemake
 
-from genomicdl.checkpoints import MODEL_FORMAT, save_torch
-from genomicdl.errors import InputError
-from genomicdl.genome import Genome, prepare_genome, to_codes
+from genomicdl.core.errors import InputError
+from genomicdl.core.sequence import reverse_complement
+from genomicdl.interpret.variants import NetworkScorer, allele_window, load_scorer, score_variants
+from genomicdl.io.genome import Genome, prepare_genome, to_codes
+from genomicdl.kinds.targets import Target
 from genomicdl.models import build_baseline, build_network
-from genomicdl.sequence import reverse_complement
-from genomicdl.targets import Target
-from genomicdl.variants import NetworkScorer, allele_window, load_scorer, score_variants
+from genomicdl.training.checkpoints import MODEL_FORMAT, save_torch
 
 WINDOW = 60
 SETTINGS = {"ref_mismatch": "skip", "bad_records": "skip", "max_allele_length": 20, "chunk_size": 3}
@@ -155,7 +155,7 @@ def test_windows_centre_each_allele(genome: Path) -> None:
 
 @pytest.mark.parametrize("engine", ["torch", "onnxruntime"])
 def test_scores_are_strand_symmetric(model: Path, engine: str) -> None:
-    from genomicdl.export import OnnxScorer
+    from genomicdl.export.convert import OnnxScorer
 
     scorer = load_scorer(str(model), "torch", engine=engine)
     assert isinstance(scorer, NetworkScorer if engine == "torch" else OnnxScorer) and scorer.rc_average
@@ -322,8 +322,8 @@ def test_chunking_does_not_change_the_output(genome: Path, model: Path, tmp_path
 
 
 def test_classical_baselines_score_variants(genome: Path, tmp_path: Path) -> None:
-    from genomicdl.models.serial import save_baseline
-    from genomicdl.targets import Target
+    from genomicdl.kinds.targets import Target
+    from genomicdl.models.baselines.serial import save_baseline
 
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 4, (200, WINDOW)).astype(np.uint8)

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from genomicdl.kinds.targets import KINDS, PRIMARY
 from genomicdl.metrics import binary, classes, multilabel, regression
 from genomicdl.metrics.base import Prepared
 from genomicdl.metrics.binary import auprc, auroc, best_f1_threshold, mean_auprc
 from genomicdl.metrics.classes import confusion_table
 from genomicdl.metrics.multilabel import ALL_LABELS
 from genomicdl.metrics.resample import bootstrap_intervals, derived_seed
-from genomicdl.targets import KINDS, PRIMARY
 
 __all__ = [
     "ALL_LABELS",

@@ -1,6 +1,6 @@
 """The model registry: names -> architectures (PyTorch) and baselines (scikit-learn).
 
-Use :func:`build_network` or :func:`build_baseline`; :mod:`genomicdl.models.serial`
+Use :func:`build_network` or :func:`build_baseline`; :mod:`genomicdl.models.baselines.serial`
 keeps fitted baselines in pickle-free files.
 :mod:`genomicdl.models.catalog` lists the names and the target kinds each model
 predicts without importing PyTorch.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from genomicdl.models.catalog import BASELINES, CATALOG, NETWORKS, family, supports
 
 if TYPE_CHECKING:
-    from genomicdl.targets import Target
+    from genomicdl.kinds.targets import Target
 
 __all__ = [
     "BASELINES",
@@ -50,7 +50,7 @@ def _check(name: str, want: str, kind: str, params: dict[str, Any]) -> None:
 
 def head_for(target: Target, variable: bool) -> str:
     """The head a target needs: position-wise, masked pooled (variable lengths) or the paper's."""
-    from genomicdl.targets import POSITION_KINDS
+    from genomicdl.kinds.targets import POSITION_KINDS
 
     if target.kind in POSITION_KINDS:
         return "position"
@@ -64,7 +64,7 @@ def build_network(
     its width), sequences of ``alphabet`` up to ``window`` long. ``forward(x, lengths)``
     takes one-hot (batch, channels, L) and lengths (batch,), and returns (batch, outputs)
     logits, or (batch, L, outputs) for per_position targets."""
-    from genomicdl.sequence import get
+    from genomicdl.core.sequence import get
 
     params = dict(params or {})
     _check(name, "torch", target.kind, params)

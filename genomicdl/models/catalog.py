@@ -63,7 +63,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "deepbind",
             "torch",
-            "genomicdl.models.deepbind:DeepBind",
+            "genomicdl.models.networks.deepbind:DeepBind",
             ("filters", "filter_width", "hidden", "dropout", "pool", "pool_width"),
             "Alipanahi et al. 2015",
             ALL_KINDS,
@@ -80,7 +80,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "deepsea",
             "torch",
-            "genomicdl.models.deepsea:DeepSEA",
+            "genomicdl.models.networks.deepsea:DeepSEA",
             ("filters", "width", "pool", "dropout", "hidden", "batch_norm"),
             "Zhou & Troyanskaya 2015",
             search=(
@@ -94,7 +94,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "basset",
             "torch",
-            "genomicdl.models.basset:Basset",
+            "genomicdl.models.networks.basset:Basset",
             ("filters", "widths", "pools", "hidden", "dropout"),
             "Kelley et al. 2016",
             search=(
@@ -107,7 +107,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "danq",
             "torch",
-            "genomicdl.models.danq:DanQ",
+            "genomicdl.models.networks.danq:DanQ",
             ("filters", "width", "pool", "lstm", "hidden", "dropout", "lstm_dropout"),
             "Quang & Xie 2016",
             search=(
@@ -121,7 +121,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "dilated",
             "torch",
-            "genomicdl.models.dilated:DilatedCNN",
+            "genomicdl.models.networks.dilated:DilatedCNN",
             ("channels", "stem_width", "pool", "layers", "width", "rate", "dropout"),
             "Kelley et al. 2018 (Basenji)",
             ALL_KINDS,
@@ -137,7 +137,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "transformer",
             "torch",
-            "genomicdl.models.transformer:SequenceTransformer",
+            "genomicdl.models.networks.transformer:SequenceTransformer",
             ("channels", "stem_width", "pool", "layers", "heads", "feedforward", "dropout", "attention_dropout"),
             "Vaswani et al. 2017; stem as in Avsec et al. 2021",
             ALL_KINDS,
@@ -152,7 +152,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "cnn_birnn",
             "torch",
-            "genomicdl.models.cnn_birnn:CnnBiRnn",
+            "genomicdl.models.networks.cnn_birnn:CnnBiRnn",
             ("filters", "widths", "gru", "layers", "dropout"),
             "Drori et al. 2018 (cu-ssp)",
             ALL_KINDS,
@@ -167,7 +167,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "bpnet",
             "torch",
-            "genomicdl.models.bpnet:BPNet",
+            "genomicdl.models.networks.bpnet:BPNet",
             ("filters", "layers", "stem_width", "profile_width", "output_length"),
             "Avsec et al. 2021 (BPNet)",
             ("regression",),
@@ -180,7 +180,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "binned",
             "torch",
-            "genomicdl.models.bpnet:BinnedSignal",
+            "genomicdl.models.networks.bpnet:BinnedSignal",
             ("trunk", "trunk_params", "output_length"),
             "binned coverage head on a zoo trunk (Kelley et al. 2018, Basenji)",
             ("regression",),
@@ -189,7 +189,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "deeploc",
             "torch",
-            "genomicdl.models.deeploc:DeepLoc",
+            "genomicdl.models.networks.deeploc:DeepLoc",
             ("features", "filters", "widths", "lstm", "attention", "hidden", "dropout"),
             "Almagro Armenteros et al. 2017 (DeepLoc)",
             ("multiclass", "multilabel"),
@@ -203,7 +203,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "kmer_logreg",
             "sklearn",
-            "genomicdl.models.kmer_logreg:KmerLogReg",
+            "genomicdl.models.baselines.kmer_logreg:KmerLogReg",
             ("k", "C", "max_iter"),
             "k-mer spectrum + logistic regression",
             ("binary", "multilabel", "multiclass"),
@@ -211,7 +211,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "kmer_ridge",
             "sklearn",
-            "genomicdl.models.kmer_ridge:KmerRidge",
+            "genomicdl.models.baselines.kmer_ridge:KmerRidge",
             ("k", "alpha"),
             "k-mer spectrum + ridge regression",
             ("regression",),
@@ -219,7 +219,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "kmer_gbm",
             "sklearn",
-            "genomicdl.models.kmer_gbm:KmerGBM",
+            "genomicdl.models.baselines.kmer_gbm:KmerGBM",
             ("k", "max_iter", "learning_rate", "max_leaf_nodes"),
             "k-mer spectrum + gradient boosting",
             ("binary", "multilabel", "multiclass"),
@@ -227,16 +227,16 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "window_logreg",
             "sklearn",
-            "genomicdl.models.window_logreg:WindowLogReg",
+            "genomicdl.models.baselines.window_logreg:WindowLogReg",
             ("flank", "C", "max_iter", "max_positions"),
             "one-hot residue windows + multinomial logistic regression (cf. Qian & Sejnowski 1988)",
             ("per_position",),
         ),
-        # Mutation effects from an alignment (genomicdl.mutation_train).
+        # Mutation effects from an alignment (genomicdl.mutation.train).
         ModelEntry(
             "site_independent",
             "mutation",
-            "genomicdl.models.site_independent:SiteIndependent",
+            "genomicdl.models.mutation.site_independent:SiteIndependent",
             ("pseudocount", "steps", "batch_size", "learning_rate", "checkpoint_every", "samples"),
             "Hopf et al. 2017 (independent model)",
             ("mutation_effect",),
@@ -244,7 +244,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "pairwise",
             "mutation",
-            "genomicdl.models.potts:Potts",
+            "genomicdl.models.mutation.potts:Potts",
             ("lambda_h", "lambda_j", "steps", "batch_size", "learning_rate", "checkpoint_every", "samples"),
             "Hopf et al. 2017 (EVmutation)",
             ("mutation_effect",),
@@ -252,7 +252,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "ardca",
             "mutation",
-            "genomicdl.models.ardca:ArDCA",
+            "genomicdl.models.mutation.ardca:ArDCA",
             (
                 "lambda_h", "lambda_j", "order", "chunk", "max_iter", "tolerance",
                 "steps", "batch_size", "learning_rate", "checkpoint_every", "samples",
@@ -263,7 +263,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "vae",
             "mutation",
-            "genomicdl.models.vae:VAE",
+            "genomicdl.models.mutation.vae:VAE",
             (
                 "encoder", "latent", "decoder", "dictionary", "tiles", "sparsity", "prior_scale", "bayesian",
                 "steps", "batch_size", "learning_rate", "checkpoint_every", "samples",

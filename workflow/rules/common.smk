@@ -11,12 +11,12 @@ REPO = Path(workflow.current_basedir).parents[
 ]  # this file is <repo>/workflow/rules/common.smk
 sys.path.insert(0, str(REPO))
 
-from genomicdl import config as gconfig  # noqa: E402
-from genomicdl import plan  # noqa: E402
-from genomicdl.devices import has_gpu  # noqa: E402
-from genomicdl.errors import ConfigError  # noqa: E402
+from genomicdl.config import validation as gconfig  # noqa: E402
+from genomicdl.config import plan  # noqa: E402
+from genomicdl.training.devices import has_gpu  # noqa: E402
+from genomicdl.core.errors import ConfigError  # noqa: E402
 from genomicdl.models.catalog import CATALOG  # noqa: E402
-from genomicdl.targets import BALANCE  # noqa: E402
+from genomicdl.kinds.targets import BALANCE  # noqa: E402
 
 STRATEGIES = BALANCE["binary"]
 
@@ -108,7 +108,7 @@ def model_file(wildcards):
 
 def runs(dataset=None):
     """Every (dataset, model, balance, seed) the config asks for, after what makes
-    sense for each dataset's target kind (genomicdl.plan)."""
+    sense for each dataset's target kind (genomicdl.config.plan)."""
     yield from plan.runs(config, dataset)
 
 
@@ -233,10 +233,9 @@ def predict_targets():
 def network_threads(w, tuned=True):
     """Threads of a network's training (or tuning trial, ``tuned=False``: its sampled
     parameters are drawn inside the job) from the network's counted cost
-    (genomicdl.threads): 1 for small networks, so --cores N trains N side by side."""
-    from genomicdl import threads as gthreads
-    from genomicdl import tune as gtune
-
+    (genomicdl.training.threads): 1 for small networks, so --cores N trains N side by side."""
+    from genomicdl.training import threads as gthreads
+    from genomicdl.config import tuning as gtune
     try:
         cores = workflow.cores
     except WorkflowError:  # a cluster run gives no --cores

@@ -1,6 +1,6 @@
 # Export stage (opt-in: export.enabled): each trained run to export/{dataset}/{model}/{balance}/{seed}/
 # -- networks as ONNX + TorchScript validated with onnxruntime, baselines as their model.npz --
-# with a model card beside it (genomicdl.export, genomicdl.model_card, docs/export.md).
+# with a model card beside it (genomicdl.export.convert, genomicdl.export.card, docs/export.md).
 
 EXPORT = config["export"]
 EXPORT_DIR = "export/{dataset}/{model}/{balance}/{seed}"

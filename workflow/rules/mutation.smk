@@ -4,7 +4,7 @@
 # (Spearman vs measured fitness) -> an ensemble run over the seeds of each trained model.
 # Balance: `none` = uniform sequence weights, `class_weight` = theta reweighting.
 
-from genomicdl import mutation_params as mparams  # noqa: E402
+from genomicdl.models.mutation import params as mparams  # noqa: E402
 
 FAMILIES = {name: entry.family for name, entry in CATALOG.items()}
 MUTATION_RUN = mparams.RUN

@@ -1,5 +1,5 @@
 # Predict stage: trained networks over whole chromosomes (one job per chromosome), merged
-# into one bigWig per track with a sidecar JSON (genomicdl.predict, docs/signal.md).
+# into one bigWig per track with a sidecar JSON (genomicdl.evaluation.predict, docs/signal.md).
 
 
 rule predict_chrom:

@@ -1,17 +1,16 @@
 # One training job per dataset x model x balance x seed. Networks declare gpu=1 when
 # they will use a GPU, so --resources gpu=N bounds concurrent GPU trainings; inside the
-# job a slot allocator picks a free GPU (genomicdl.devices). With tune.enabled, a tuned
-# network trains on its study's choice (results/tune/.../best.yaml; gtune is genomicdl.tune).
+# job a slot allocator picks a free GPU (genomicdl.training.devices). With tune.enabled, a tuned
+# network trains on its study's choice (results/tune/.../best.yaml; gtune is genomicdl.training.tune).
 # With train.processes/nodes above 1 the job asks for a GPU per process and a task per
-# node and starts torchrun (srun torchrun on several nodes): gdist is genomicdl.ddp_launch.
+# node and starts torchrun (srun torchrun on several nodes): gdist is genomicdl.training.ddp_launch.
 # Threads follow the network's cost (network_threads in common.smk).
 
-from genomicdl import ddp_launch as gdist
-
+from genomicdl.training import ddp_launch as gdist
 # The SLURM profile's GPU request per training job (profiles/slurm/config.yaml).
 gdist.export_cluster_gpus(config["train"])
 
-from genomicdl import finetune as gfinetune  # noqa: E402
+from genomicdl.training import finetune as gfinetune  # noqa: E402
 
 try:
     gfinetune.check_config(config)

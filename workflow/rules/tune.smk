@@ -2,10 +2,9 @@
 # in a journal file beside its trials; every trial is its own job (resources as
 # train_network), so --cores, --resources gpu=N and SLURM run trials side by side.
 # Trials read the training and validation splits only; best.yaml holds the choice,
-# which every seed of train_network retrains on (genomicdl.tune.train_settings).
+# which every seed of train_network retrains on (genomicdl.config.tuning.train_settings).
 
-from genomicdl import tune as gtune
-
+from genomicdl.config import tuning as gtune
 TUNE = config["tune"]
 TUNE_DIR = "results/tune/{dataset}/{model}"
 

@@ -1,0 +1,1 @@
+"""The floor: errors, atomic files, seeds, sequence codes, number text, the rule-script runner."""

@@ -1,0 +1,1 @@
+"""Dataset builders: genome windows, tables, signal tracks -> the on-disk store, with splits and negatives."""

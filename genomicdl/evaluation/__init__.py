@@ -1,0 +1,1 @@
+"""Evaluation: predictions on held-out splits, whole-genome prediction, the benchmark tables."""

@@ -1,0 +1,1 @@
+"""Interpretation: attributions, motifs and their logos, TF-MoDISco, variant effects."""

@@ -1,0 +1,1 @@
+"""Classical baselines (scikit-learn): k-mer models, trees, per-position windows."""

@@ -1,0 +1,1 @@
+"""Mutation-effect models of alignments: site-independent, Potts, arDCA, VAE."""

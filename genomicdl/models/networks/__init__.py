@@ -1,0 +1,1 @@
+"""PyTorch architectures of the zoo and their shared layers."""

@@ -1,0 +1,1 @@
+"""Mutation effects: prepared alignments, sequence weights, training and scoring of scans."""

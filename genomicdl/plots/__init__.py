@@ -1,0 +1,1 @@
+"""Plots (matplotlib, headless) of evaluations, proteins and signal tracks."""

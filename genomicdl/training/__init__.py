@@ -1,0 +1,1 @@
+"""Training: the engine, batches, losses, checkpoints, rebalancing, baselines, tuning, devices and threads."""
