@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
 
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.runner import run_step
 from genomicdl.datasets.preprocess import build_dataset
 from genomicdl.io.integrity import verify_inputs
@@ -13,7 +14,7 @@ from genomicdl.io.integrity import verify_inputs
 def step():
     verify_inputs(snakemake.params.files.values())  # each downloaded input is still the file fetched
     return build_dataset(
-        snakemake.params.dataset,
+        dataset_spec(snakemake.wildcards.dataset, snakemake.params.dataset),
         snakemake.params.files,
         snakemake.params.genome,
         snakemake.output.store,
