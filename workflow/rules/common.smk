@@ -235,9 +235,11 @@ def predict_targets():
 def network_threads(w, tuned=True):
     """Threads of a network's training (or tuning trial, ``tuned=False``: its sampled
     parameters are drawn inside the job) from the network's counted cost
-    (genomicdl.training.threads): 1 for small networks, so --cores N trains N side by side."""
+    (genomicdl.training.threads): 1 for small networks, so --cores N trains N side by side.
+    """
     from genomicdl.training import threads as gthreads
     from genomicdl.config import tuning as gtune
+
     try:
         cores = workflow.cores
     except WorkflowError:  # a cluster run gives no --cores

@@ -7,6 +7,7 @@
 # Threads follow the network's cost (network_threads in common.smk).
 
 from genomicdl.training import ddp_launch as gdist
+
 # The SLURM profile's GPU request per training job (profiles/slurm/config.yaml).
 gdist.export_cluster_gpus(config["train"])
 

@@ -5,6 +5,7 @@
 # which every seed of train_network retrains on (genomicdl.config.tuning.train_settings).
 
 from genomicdl.config import tuning as gtune
+
 TUNE = config["tune"]
 TUNE_DIR = "results/tune/{dataset}/{model}"
 
