@@ -1,0 +1,28 @@
+"""multiclass: one class index per row; softmax outputs, cross-entropy, accuracy headline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from genomicdl.kinds.base import ALL_BALANCE, Kind
+
+
+class Multiclass(Kind):
+    name = "multiclass"
+    primary = "accuracy"
+    balance = ALL_BALANCE
+    labels = "class"
+    label_dtype = "int16"
+    activation = "softmax"
+    score = "accuracy"
+    metrics = "classes"
+    has_classes = True
+
+    def check_labels(self, labels: Any, classes: Sequence[str]) -> str | None:
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
+            return "class index out of range"
+        return None
+
+
+KIND = Multiclass()
