@@ -85,6 +85,19 @@ class Kind:
         """Width of a network's head: classes for the class kinds, tasks otherwise."""
         return len(classes) if self.has_classes else len(tasks)
 
+    def task_names(self, columns: Sequence[str], classes: Sequence[str], task: str) -> tuple[str, ...]:
+        """Tasks of a table dataset's target: one per label column (the class kinds override:
+        one ``task`` over the classes, or the classes themselves)."""
+        return tuple(columns)
+
+    def report_columns(self, tasks: Sequence[str], classes: Sequence[str]) -> list[str]:
+        """Columns of the dataset report's label counts (default: the tasks)."""
+        return list(tasks)
+
+    def report_view(self, labels: Any, classes: Sequence[str]) -> Any:
+        """Labels of a block of rows as a 0/1 matrix over the report's columns."""
+        return labels
+
     def label_width(self, outputs: int) -> int | None:
         """Columns of the store's labels dataset (None: one value per row)."""
         return outputs if self.labels in ("flags", "values") else None

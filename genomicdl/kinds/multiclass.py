@@ -24,5 +24,16 @@ class Multiclass(Kind):
             return "class index out of range"
         return None
 
+    def task_names(self, columns: Sequence[str], classes: Sequence[str], task: str) -> tuple[str, ...]:
+        return (task,)
+
+    def report_columns(self, tasks: Sequence[str], classes: Sequence[str]) -> list[str]:
+        return list(classes)
+
+    def report_view(self, labels: Any, classes: Sequence[str]) -> Any:
+        import numpy as np
+
+        return np.eye(len(classes), dtype=np.uint8)[labels.astype(np.int64)]
+
 
 KIND = Multiclass()

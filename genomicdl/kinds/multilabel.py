@@ -25,5 +25,8 @@ class Multilabel(Kind):
             return f"label {labels.max()} is not 0/1"
         return None
 
+    def task_names(self, columns: Sequence[str], classes: Sequence[str], task: str) -> tuple[str, ...]:
+        return tuple(classes)
+
 
 KIND = Multilabel()

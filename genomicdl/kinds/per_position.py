@@ -4,6 +4,9 @@ token cross-entropy, per-position accuracy (Q-accuracy) headline. Row resampling
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from genomicdl.kinds.base import Kind
 
 
@@ -18,6 +21,17 @@ class PerPosition(Kind):
     metrics = "classes"
     has_classes = True
     per_position = True
+
+    def task_names(self, columns: Sequence[str], classes: Sequence[str], task: str) -> tuple[str, ...]:
+        return (task,)
+
+    def report_columns(self, tasks: Sequence[str], classes: Sequence[str]) -> list[str]:
+        return []
+
+    def report_view(self, labels: Any, classes: Sequence[str]) -> Any:
+        import numpy as np
+
+        return np.zeros((len(labels), 0), np.uint8)
 
 
 KIND = PerPosition()
