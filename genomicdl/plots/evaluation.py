@@ -16,7 +16,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from genomicdl.core.files import atomic_output
 from genomicdl.io.run_arrays import read_predictions
-from genomicdl.kinds import get
+from genomicdl.kinds import KINDS, get
 
 Out = str | Path | Sequence[str | Path]  # one output file, or several formats of one figure
 
@@ -91,7 +91,7 @@ def benchmark_points(summary: pd.DataFrame, dataset: str, out: Out) -> None:
         _save(fig, out)
         return
     primary = str(agg["metric"].iloc[0]) if "metric" in agg else "score"
-    ranked = agg.get("kind", pd.Series()).map(lambda k: get(k).ranked).any()
+    ranked = agg.get("kind", pd.Series()).isin([name for name in KINDS if get(name).ranked]).any()
     panels = [("score", primary)] + ([("auprc", "auprc")] if ranked else [])
     labels = [f"{m}\n{b}" for m, b in zip(agg["model"], agg["balance"])]
     selected = agg["selected"].to_numpy(dtype=bool) if "selected" in agg else np.zeros(len(agg), bool)
