@@ -16,6 +16,7 @@ import numpy as np
 from genomicdl.core.errors import InputError
 from genomicdl.core.runner import CONSOLE
 from genomicdl.io.tables import printable
+from genomicdl.kinds import get
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class LabelParser:
         multiple: str = "error",
     ) -> None:
         self.kind, self.columns = kind, list(columns)
+        self.k = get(kind)  # its label layout keys the parsing
         self.multiple = multiple  # multiclass rows naming several classes: error or drop
         self.classes = list(classes) if classes else None
         self.class_map = dict(class_map or {})
@@ -60,15 +62,15 @@ class LabelParser:
     def skip(self, raw: list[str]) -> bool:
         """Whether a multiclass row names several classes (joined by the separator) and
         such rows are dropped (``multiple: drop``); under ``error`` parsing fails on it."""
-        return self.kind == "multiclass" and self.multiple == "drop" and self.separator in raw[0]
+        return self.k.labels == "class" and self.multiple == "drop" and self.separator in raw[0]
 
     def names(self, raw: list[str], path: str | Path, line: int) -> list[str]:
         """Class names a row mentions (after class_map)."""
-        if self.kind == "multiclass":
+        if self.k.labels == "class":
             return [] if self.skip(raw) else [self._map(raw[0].strip())]
-        if self.kind == "multilabel" and len(raw) == 1:
+        if self._class_set(raw):
             return [self._map(x.strip()) for x in raw[0].split(self.separator) if x.strip()]
-        if self.kind == "per_position":
+        if self.k.labels == "positions":
             return [self._map(x) for x in self._tokens(raw[0], self.file_separator)]
         return []
 
@@ -78,14 +80,18 @@ class LabelParser:
     def finish_classes(self) -> list[str]:
         """The class list: the configured one, else every name seen, sorted."""
         if self.classes is None:
-            if self.kind == "multilabel" and len(self.columns) > 1:
+            if self.k.labels == "flags" and self.k.has_classes and len(self.columns) > 1:
                 self.classes = list(self.columns)
             else:
                 self.classes = sorted(self.seen)
-            if self.kind in ("multiclass", "multilabel", "per_position"):
+            if self.k.has_classes:
                 log.info("classes (from the data, sorted): %s", ", ".join(self.classes))
         self._index = {c: i for i, c in enumerate(self.classes)}
         return self.classes
+
+    def _class_set(self, raw: list[str]) -> bool:
+        """Whether a row's classes are names in one column (multilabel), not 0/1 columns."""
+        return self.k.labels == "flags" and self.k.has_classes and len(raw) == 1
 
     def _map(self, name: str) -> str:
         return self.class_map.get(name, name)
@@ -118,24 +124,24 @@ class LabelParser:
     ) -> Any:
         """Labels of one row (``length``: the sequence length, for per-position labels;
         ``position_separator``: this file's, when it differs from the table's)."""
-        kind = self.kind
-        if kind == "binary" or (kind == "multilabel" and len(raw) > 1):
+        labels = self.k.labels
+        if labels == "flags" and not self._class_set(raw):  # one 0/1 column per task or class
             return np.array([self._binary(v, path, line, c) for v, c in zip(raw, self.columns)], dtype=np.uint8)
-        if kind == "multiclass":
+        if labels == "class":
             if self.separator in raw[0] and self._map(raw[0].strip()) not in self._index:
                 raise InputError(path, f"label {printable(raw[0])!r} names several classes but the kind is "
                                  "multiclass (set table.multiple_labels: drop, or kind: multilabel)", line)  # fmt: skip
             return self._class(self._map(raw[0].strip()), path, line)
-        if kind == "multilabel":
+        if labels == "flags":  # class names joined by the separator
             out = np.zeros(len(self.classes), dtype=np.uint8)
             for name in self.names(raw, path, line):
                 out[self._class(name, path, line)] = 1
             return out
-        if kind == "per_position":
+        if labels == "positions":
             return self._positions(raw[0], path, line, length, mask, position_separator)
-        if kind == "regression":
+        if labels == "values":
             return np.array([self._number(v, path, line, c) for v, c in zip(raw, self.columns)], dtype=np.float32)
-        raise ValueError(f"tables cannot hold target kind {kind}")
+        raise ValueError(f"tables cannot hold target kind {self.kind}")
 
     def _binary(self, value: str, path: str | Path, line: int, column: str) -> int:
         text = value.strip().lower()

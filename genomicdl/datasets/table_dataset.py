@@ -29,6 +29,7 @@ from genomicdl.datasets.negatives import dinucleotide_shuffle, gc_fraction
 from genomicdl.datasets.summary import DatasetReport, per_positive_count
 from genomicdl.io.store import KIND_CODE, SPLIT_CODE, SPLITS, StoreWriter
 from genomicdl.io.tables import Record, field_limit, iter_records, tasks_of
+from genomicdl.kinds import get
 from genomicdl.kinds.targets import Target
 
 log = logging.getLogger(__name__)
@@ -284,7 +285,7 @@ class TableDataset:
 
     def first_pass(self) -> FirstPass:
         fp = FirstPass()
-        classes_known = self.parser.classes is not None or self.kind in ("binary", "regression")
+        classes_known = self.parser.classes is not None or not get(self.kind).has_classes
         if classes_known:
             self.parser.finish_classes()
         for role in self.roles:
@@ -307,13 +308,13 @@ class TableDataset:
                 fp.longest = max(fp.longest, self.shape.span(len(codes))[1])
                 if classes_known:
                     y = self.labels(rec, role, len(codes))
-                    if self.kind == "binary":
+                    if get(self.kind).negatives:
                         fp.pos[split] += int(y.any())
                         fp.neg[split] += int((y == 0).any())
                 else:
                     self.parser.file_separator = self.settings(role)["position_separator"]
                     self.parser.observe(rec.labels, self.files[role], rec.line)
-                    if self.kind == "per_position":
+                    if get(self.kind).per_position:
                         self.labels_length_check(rec, role, len(codes))
                 fp.hashes[split].append(stable_seed(codes.tobytes()))
                 if self.homology["policy"] != "off":
@@ -336,12 +337,9 @@ class TableDataset:
 
     def target(self) -> Target:
         classes = tuple(self.parser.classes or ())
-        if self.kind in ("multiclass", "per_position"):
-            name = self.table["task"] if self.table["task"] != "label" else self.columns[0]
-            return Target(self.kind, (name,), classes, self.spec.loss)
-        if self.kind == "multilabel":
-            return Target(self.kind, classes, classes, self.spec.loss)
-        return Target(self.kind, tuple(self.columns), (), self.spec.loss)
+        name = self.table["task"] if self.table["task"] != "label" else self.columns[0]
+        tasks = get(self.kind).task_names(self.columns, classes, name)
+        return Target(self.kind, tasks, classes if get(self.kind).has_classes else (), self.spec.loss)
 
 
 def _leak_examples(tab: TableDataset, shared: np.ndarray, limit: int = 3) -> str:
@@ -414,17 +412,6 @@ def _homology(fp: FirstPass, settings: Mapping[str, Any]) -> tuple[set[str], dic
     return (report.offending if settings["policy"] == "drop" else set()), summary
 
 
-def report_view(target: Target, labels: np.ndarray) -> np.ndarray:
-    """Labels as a 0/1 matrix over the report's columns: tasks, classes, or present values."""
-    if target.kind == "multiclass":
-        return np.eye(len(target.classes), dtype=np.uint8)[labels.astype(np.int64)]
-    if target.kind == "regression":
-        return (~np.isnan(labels)).astype(np.uint8)
-    if target.kind == "per_position":
-        return np.zeros((len(labels), 0), np.uint8)
-    return labels
-
-
 class RowBuffer:
     """Rows waiting to be written in one block."""
 
@@ -452,7 +439,7 @@ class RowBuffer:
         for i, r in enumerate(self.rows):
             seq[i, : len(r[0])] = r[0]
         positions = None
-        if self.target.kind == "per_position":
+        if self.target.k.per_position:
             positions = np.full((n, width), -1, np.int8)
             for i, r in enumerate(self.rows):
                 positions[i, : len(r[5])] = r[5]
@@ -464,7 +451,7 @@ class RowBuffer:
         gc = gc_fraction(seq)[0] if self.nucleotide else np.zeros(n, np.float32)
         self.writer.append(seq, labels=labels, split=split, lengths=lengths, gc=gc, kind=origin,
                            ids=[r[4] for r in self.rows], positions=positions)  # fmt: skip
-        self.report.add(split, report_view(self.target, labels), gc, origin)
+        self.report.add(split, self.target.k.report_view(labels, self.target.classes), gc, origin)
         self.rows.clear()
 
 
@@ -519,7 +506,7 @@ def _write_records(tab: TableDataset, buf: RowBuffer, *, homologues: set[str], d
                    complete: set[str], per_positive: float, report: DatasetReport) -> Counter:  # fmt: skip
     """Second pass: every kept record into the store; returns how many were cropped/padded."""
     fitted: Counter = Counter()
-    per_position = tab.kind == "per_position"
+    per_position = get(tab.kind).per_position
     for role in tab.roles:
         for rec, split in tab.stream(role):
             if tab.parser.skip(rec.labels):
@@ -548,13 +535,12 @@ def build_table_dataset(
     homologues, homology = _homology(fp, tab.homology)
     target = tab.target()
     nucleotide = tab.alphabet.has_complement
-    complete = {s for s in SPLITS if fp.pos[s] and not fp.neg[s]} if nucleotide and target.kind == "binary" else set()
+    complete = {s for s in SPLITS if fp.pos[s] and not fp.neg[s]} if nucleotide and target.k.negatives else set()
     if complete:
         log.info("splits %s hold positives only: adding %s dinucleotide-shuffled negatives per positive",
                  sorted(complete), spec.negatives["per_positive"])  # fmt: skip
     width = tab.shape.window or fp.longest
-    report = DatasetReport(list(target.classes) if target.kind == "multiclass" else list(target.tasks)
-                           if target.kind != "per_position" else [])  # fmt: skip
+    report = DatasetReport(target.k.report_columns(target.tasks, target.classes))
     writer = StoreWriter(out_store, window=width, target=target, alphabet=tab.alphabet.name,
                          attrs={"dataset_kind": "table"}, ids=True)  # fmt: skip
     try:

@@ -19,6 +19,7 @@ from scipy import stats
 
 from genomicdl.core.files import write_text_atomic
 from genomicdl.io.run_arrays import RunArrays, ensemble, load_arrays
+from genomicdl.kinds import get
 from genomicdl.metrics import PRIMARY, kind_metrics, primary_scorer
 from genomicdl.metrics.resample import count_blocks, derived_seed, percentile
 
@@ -104,7 +105,7 @@ def benchmark_table(long: pd.DataFrame) -> pd.DataFrame:
     table = test[[*keys, "kind", "metric", "score", "score_lo", "score_hi"]].merge(
         valid[[*keys, "valid_score"]], on=keys, how="left"
     )
-    binary = long[(long["kind"] == "binary") & (long["split"] == "test")]
+    binary = long[long["kind"].map(lambda k: get(k).ranked).astype(bool) & (long["split"] == "test")]
     wide = binary.pivot_table(index=keys, columns="metric", values="value", aggfunc="first")
     for metric in ("auroc", "auprc"):
         for side in ("lo", "hi"):
@@ -347,7 +348,7 @@ def fill_single_seed_intervals(
         tasks = sorted(mine["task"].unique())
         for metric, name in (("score", None), ("auprc", "auprc")):
             flat = row["seeds"] == 1 or _no_spread(row[f"{metric}_sd"])
-            if not flat or (name == "auprc" and run.kind != "binary"):
+            if not flat or (name == "auprc" and not get(run.kind).ranked):
                 continue
             lo, hi = task_mean_bootstrap(run, tasks, n_boot, derived_seed(0, "task_mean", *key), name)
             out.loc[i, [f"{metric}_ci_lo", f"{metric}_ci_hi"]] = [lo, hi]
@@ -582,7 +583,7 @@ def markdown(summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.Dat
                 "",
             ]
         comp = comparisons[comparisons["dataset"] == dataset]
-        lines += _matrix(group, comp, metric, kind == "binary")
+        lines += _matrix(group, comp, metric, get(kind).ranked)
         low = summary[(summary["dataset"] == dataset) & summary["low_positives"].astype(bool)]["task"].unique()
         if len(low):
             lines.append(f"\nLeft out of the means (too few test positives): {', '.join(sorted(low))}.")

@@ -18,6 +18,7 @@ from genomicdl.core.runner import CONSOLE
 from genomicdl.core.seeds import stable_seed
 from genomicdl.io.run_arrays import save_arrays
 from genomicdl.io.store import Store
+from genomicdl.kinds import get
 from genomicdl.kinds.targets import Target
 from genomicdl.metrics import kind_metrics
 from genomicdl.training.inference import predict_rows
@@ -30,7 +31,7 @@ METRIC_COLUMNS = (*RUN_KEYS, "kind", "task", "split", "metric", "value", "lo", "
 
 def _labels(store: Store, rows: np.ndarray) -> np.ndarray:
     """Kind-shaped labels of ``rows`` (per-position labels read in store order)."""
-    if store.kind != "per_position":
+    if not store.target.k.per_position:
         return store.labels[rows]
     order = np.argsort(rows, kind="stable")
     out = np.empty((len(rows), store.window), np.int8)
@@ -47,13 +48,13 @@ def _strings(codes: np.ndarray, classes: list[str]) -> list[str]:
 
 def score_columns(target: Target, y: np.ndarray, p: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
     """The label and score columns of the predictions table."""
-    kind, cols = target.kind, {}
-    if kind == "multiclass":
+    labels, cols = target.k.labels, {}
+    if labels == "class":
         cols["label"] = [target.classes[i] for i in y]
         cols["predicted"] = [target.classes[i] for i in p.argmax(axis=1)]
         for i, c in enumerate(target.classes):
             cols[f"prob_{c}"] = np.round(p[:, i], 6)
-    elif kind == "per_position":
+    elif labels == "positions":
         pred = p.argmax(axis=-1)
         valid = np.arange(y.shape[1])[None, :] < lengths[:, None]
         masked = np.where(y >= 0, y, len(target.classes))
@@ -61,7 +62,7 @@ def score_columns(target: Target, y: np.ndarray, p: np.ndarray, lengths: np.ndar
         cols["predicted"] = [s[:n] for s, n in zip(_strings(np.where(valid, pred, len(target.classes)),
                                                              list(target.classes)), lengths)]  # fmt: skip
     else:
-        names = target.classes if kind == "multilabel" else target.tasks
+        names = target.classes if target.k.has_classes else target.tasks
         for i, task in enumerate(names):
             cols[f"label_{task}"] = y[:, i]
             cols[f"score_{task}"] = np.round(p[:, i], 6)
@@ -92,7 +93,7 @@ def write_predictions(
 
 def _scale(target: Target, y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Regression with count losses is scored on the log1p scale (documented)."""
-    if target.kind == "regression" and target.loss in ("poisson", "log1p_mse", "multinomial"):
+    if target.k.labels == "values" and target.loss in ("poisson", "log1p_mse", "multinomial"):
         return np.log1p(np.clip(y, 0, None)), np.log1p(np.clip(p, 0, None))
     return y, p
 
@@ -120,7 +121,7 @@ def scored(target: Target, y: np.ndarray, p: np.ndarray, *, signal: bool, nv: in
 def threshold_notices(kind: str, tasks: list[str], y_valid: np.ndarray, *, store: str, dataset: str) -> list[str]:
     """One line per binary or multilabel task whose validation rows lack a class: its F1
     threshold cannot be chosen on validation, and accuracy, F1 and MCC fall back to 0.5."""
-    if kind not in ("binary", "multilabel"):
+    if get(kind).labels != "flags":
         return []
     notices = []
     for t, task in enumerate(tasks):

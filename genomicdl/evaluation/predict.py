@@ -65,7 +65,7 @@ class Predictor:
         return (self.window - self.output_length) // 2
 
     def transform(self) -> str:
-        if self.target.kind in ("binary", "multilabel"):
+        if self.target.k.activation == "sigmoid":
             return "sigmoid(network output): probability"
         return TRANSFORMS.get(self.target.loss, "identity")
 
@@ -88,10 +88,10 @@ def load_predictor(model_path: str | Path, device: str = "cpu") -> Predictor:
     dev = resolve_device(device)
     model.to(dev).eval()
     target = Target.from_json(meta["target"])
-    if target.kind not in ("binary", "multilabel", "regression"):
+    if target.k.label_width(target.outputs) is None:  # tracks need one value per row and output
         kinds = "binary, multilabel and regression"
         raise ValueError(f"{model_path}: predict writes tracks of {kinds} models, not {target.kind}")
-    tracks, bins = layout(target.tasks) if target.kind == "regression" else (list(target.tasks), 1)
+    tracks, bins = layout(target.tasks) if target.k.labels == "values" else (list(target.tasks), 1)
     window = window_of(meta, model_path)
     # the span the labels (and so the outputs) cover: the dataset's, recorded at training
     out_len = int(meta.get("output_length") or getattr(model, "output_length", window))

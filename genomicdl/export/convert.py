@@ -70,7 +70,7 @@ class Prediction(torch.nn.Module):
         self.register_buffer("complement", torch.as_tensor(perm.astype(np.int64)), persistent=False)
         cols = np.arange(target.outputs) if flip is None else np.asarray(flip)
         self.register_buffer("flip", torch.as_tensor(cols.astype(np.int64)), persistent=False)
-        self.per_position = target.kind == "per_position"
+        self.per_position = target.k.per_position
 
     def _one(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         if self.variable:
@@ -444,7 +444,7 @@ class OnnxScorer:
     def load(cls, model_path: str | Path, batch_size: int = 128, threads: int = 1) -> OnnxScorer:
         """The scorer of a trained model.pt (binary and multilabel: sigmoid outputs, as PyTorch's scorer)."""
         module, meta = prediction_module(model_path)
-        if module.target.kind not in ("binary", "multilabel"):
+        if module.target.k.activation != "sigmoid":
             raise ExportError(f"{model_path}: onnxruntime scoring covers binary and multilabel models")
         try:
             return cls(module, meta, batch_size, threads)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from genomicdl import kinds
 from genomicdl.core.errors import GenomicdlError, InputError
 from genomicdl.core.files import atomic_output
 from genomicdl.core.sequence import AlphabetError, encode, get, one_hot
@@ -47,11 +48,11 @@ class ExportedModel:
         self.alphabet = self.info["alphabet"]
         out = self.info["output"]
         self.kind = out["kind"]
-        if self.kind == "per_position":
+        if kinds.get(self.kind).per_position:
             raise GenomicdlError(f"{self.path}: per-position models predict residues, not one row per sequence")
-        if self.kind in ("multiclass", "multilabel"):
+        if kinds.get(self.kind).has_classes:
             self.columns, self.bins = list(out["classes"]), 1
-        elif self.kind == "regression":
+        elif kinds.get(self.kind).labels == "values":
             from genomicdl.kinds.signal_layout import layout
 
             self.columns, self.bins = layout(out["tasks"])

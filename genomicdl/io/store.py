@@ -33,14 +33,6 @@ ORIGINS = ("positive", "gc_matched", "flank", "shuffle", "table", "table_shuffle
 ORIGIN_CODE = {name: i for i, name in enumerate(ORIGINS)}
 # kept for the data stage's vocabulary ("kind" of a window = its origin)
 KINDS, KIND_CODE = ORIGINS, ORIGIN_CODE
-LABEL_DTYPES = {
-    "binary": np.uint8,
-    "multilabel": np.uint8,
-    "multiclass": np.int16,
-    "per_position": np.uint8,  # a placeholder column of zeros: the labels live in `positions`
-    "regression": np.float32,
-    "mutation_effect": np.float32,
-}
 
 
 class StoreDamagedError(GenomicdlError, OSError):
@@ -54,9 +46,7 @@ def chunk_rows(window: int, target_bytes: int = 1 << 20) -> int:
 
 def label_width(target: Target) -> int | None:
     """Columns of the labels dataset (None: one value per row)."""
-    if target.kind in ("multiclass", "per_position", "mutation_effect"):
-        return None
-    return target.outputs
+    return target.k.label_width(target.outputs)
 
 
 class StoreWriter:
@@ -89,7 +79,7 @@ class StoreWriter:
         self.rows = chunk_rows(window)
         self.n = 0
         self._columns = ["seq", "length", "labels", "split", "chrom", "start", "strand", "gc", "kind"]
-        self._columns += ["positions"] if target.kind == "per_position" else []
+        self._columns += ["positions"] if target.k.per_position else []
         self._columns += ["id"] if ids else []
         self._buffer: dict[str, list[np.ndarray]] = {c: [] for c in self._columns}
         self._buffered = 0
@@ -115,7 +105,7 @@ class StoreWriter:
         dtypes = {
             "seq": np.uint8,
             "length": np.int32,
-            "labels": LABEL_DTYPES[self.target.kind],
+            "labels": np.dtype(self.target.k.label_dtype),
             "positions": np.int8,
             "split": np.uint8,
             "chrom": np.uint16,
@@ -292,10 +282,9 @@ class Store:
         return labels
 
     def _check_labels(self, labels: np.ndarray) -> None:
-        if self.kind in ("binary", "multilabel") and labels.size and labels.max() > 1:
-            raise _damaged(self.path, ValueError(f"label {labels.max()} is not 0/1"))
-        if self.kind == "multiclass" and len(labels) and (labels.min() < 0 or labels.max() >= len(self.classes)):
-            raise _damaged(self.path, ValueError("class index out of range"))
+        problem = self.target.k.check_labels(labels, self.classes)
+        if problem:
+            raise _damaged(self.path, ValueError(problem))
 
     @property
     def lengths(self) -> np.ndarray:

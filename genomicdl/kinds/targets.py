@@ -1,6 +1,7 @@
-"""Target kinds: what a dataset's labels are, and what follows from that.
+"""A dataset's target (kind name, tasks, classes, loss) as stored in JSON, and the
+name-keyed views of the kind objects (genomicdl.kinds) that the config layer reads.
 
-Importable without numpy-heavy or torch dependencies (the Snakefile reads it).
+Importable without numpy or torch (the Snakefile reads it).
 
 | kind            | labels in the store              | predictions             | primary metric |
 |-----------------|----------------------------------|-------------------------|----------------|
@@ -16,28 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS = ("binary", "multiclass", "multilabel", "per_position", "regression", "mutation_effect")
-PRIMARY = {
-    "binary": "auroc",
-    "multiclass": "accuracy",
-    "multilabel": "micro_f1",
-    "per_position": "q_accuracy",
-    "regression": "pearson",
-    "mutation_effect": "spearman",
-}
+from genomicdl.kinds import KINDS, get
+from genomicdl.kinds.base import Kind
+
+# Views of the kind objects for the config layer and the rules (one source: genomicdl.kinds)
+PRIMARY = {name: get(name).primary for name in KINDS}
 #: Class-rebalancing strategies that mean something for each kind.
-BALANCE = {
-    "binary": ("none", "class_weight", "undersample", "oversample", "focal"),
-    "multilabel": ("none", "class_weight", "undersample", "oversample", "focal"),
-    "multiclass": ("none", "class_weight", "undersample", "oversample", "focal"),
-    "per_position": ("none", "class_weight", "focal"),
-    "regression": ("none",),
-    "mutation_effect": ("none", "class_weight"),
-}
+BALANCE = {name: get(name).balance for name in KINDS}
 #: Kinds whose labels name classes (``classes`` in the store and the config).
-CLASS_KINDS = ("multiclass", "multilabel", "per_position")
+CLASS_KINDS = tuple(name for name in KINDS if get(name).has_classes)
 #: Kinds with one output per position (position-wise heads).
-POSITION_KINDS = ("per_position",)
+POSITION_KINDS = tuple(name for name in KINDS if get(name).per_position)
 
 
 @dataclass(frozen=True)
@@ -54,18 +44,21 @@ class Target:
     loss: str = "default"
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown target kind {self.kind!r}; choose from {', '.join(KINDS)}")
-        if self.kind in CLASS_KINDS and len(self.classes) < 2:
+        if self.k.has_classes and len(self.classes) < 2:
             raise ValueError(f"target kind {self.kind} needs at least two classes, got {list(self.classes)}")
 
     @property
+    def k(self) -> Kind:
+        """The kind object (ValueError for an unknown kind name)."""
+        return get(self.kind)
+
+    @property
     def outputs(self) -> int:
-        return len(self.classes) if self.kind in CLASS_KINDS else len(self.tasks)
+        return self.k.outputs(self.tasks, self.classes)
 
     @property
     def primary(self) -> str:
-        return PRIMARY[self.kind]
+        return self.k.primary
 
     def to_json(self) -> dict[str, object]:
         return {"kind": self.kind, "tasks": list(self.tasks), "classes": list(self.classes), "loss": self.loss}

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from genomicdl.kinds.targets import KINDS, PRIMARY
+from genomicdl.kinds import KINDS, get
+from genomicdl.kinds.targets import PRIMARY
 from genomicdl.metrics import binary, classes, multilabel, regression
 from genomicdl.metrics.base import Prepared
 from genomicdl.metrics.binary import auprc, auroc, best_f1_threshold, mean_auprc
@@ -46,6 +47,28 @@ METRIC_NAMES = (
 COLUMNS = ("task", "split", "metric", "value", "lo", "hi")
 
 
+def _flags(module: Any) -> Any:
+    def prepare_flags(kind: str, **a: Any) -> list[Prepared]:
+        keys = ("y", "p", "y_valid", "p_valid", "tasks", "min_positives")
+        return module.prepare(**{key: a[key] for key in keys})
+
+    return prepare_flags
+
+
+def _classes(kind: str, **a: Any) -> list[Prepared]:
+    if not a["class_names"]:
+        raise ValueError(f"{kind}: the class names are missing")
+    return classes.prepare(kind=kind, y=a["y"], p=a["p"], tasks=a["tasks"], classes=a["class_names"])
+
+
+def _values(kind: str, **a: Any) -> list[Prepared]:
+    return regression.prepare(kind=kind, y=a["y"], p=a["p"], tasks=a["tasks"])
+
+
+#: the metrics module of each kind (its ``metrics`` field) -> its prepare
+_PREPARE = {"binary": _flags(binary), "multilabel": _flags(multilabel), "classes": _classes, "regression": _values}
+
+
 def prepare(
     kind: str,
     *,
@@ -57,19 +80,12 @@ def prepare(
     class_names: Sequence[str] | None,
     min_positives: int = 0,
 ) -> list[Prepared]:
-    """The metric groups of one split (thresholds always come from validation)."""
+    """The metric groups of one split (thresholds always come from validation), by the
+    kind's metrics module."""
     y, p, y_valid, p_valid = (np.asarray(a) for a in (y, p, y_valid, p_valid))
-    if kind == "binary":
-        return binary.prepare(y=y, p=p, y_valid=y_valid, p_valid=p_valid, tasks=tasks, min_positives=min_positives)
-    if kind == "multilabel":
-        return multilabel.prepare(y=y, p=p, y_valid=y_valid, p_valid=p_valid, tasks=tasks, min_positives=min_positives)
-    if kind in ("multiclass", "per_position"):
-        if not class_names:
-            raise ValueError(f"{kind}: the class names are missing")
-        return classes.prepare(kind=kind, y=y, p=p, tasks=tasks, classes=class_names)
-    if kind in ("regression", "mutation_effect"):
-        return regression.prepare(kind=kind, y=y, p=p, tasks=tasks)
-    raise ValueError(f"unknown target kind {kind!r} (known: {', '.join(KINDS)})")
+    arrays = {"y": y, "p": p, "y_valid": y_valid, "p_valid": p_valid}
+    extra = {"tasks": tasks, "class_names": class_names, "min_positives": min_positives}
+    return _PREPARE[get(kind).metrics](kind, **arrays, **extra)
 
 
 def _rows(group: Prepared, split: str, bootstrap: int, seed: int) -> list[dict[str, Any]]:
@@ -118,7 +134,7 @@ class PrimaryScorer:
     """The primary metric of each task on blocks of resample counts (resamples x rows)."""
 
     def __init__(self, kind: str, groups: list[Prepared], metric: str | None = None) -> None:
-        self.metric = metric or PRIMARY[kind]
+        self.metric = metric or get(kind).primary
         self.groups = groups
         self.n = groups[0].n if groups else 0
         keys = [k for g in groups for k in g.stats(np.ones((1, g.n), dtype=np.int64)) if k[1] == self.metric]

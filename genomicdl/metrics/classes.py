@@ -8,13 +8,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from genomicdl.kinds import get
 from genomicdl.metrics.base import Prepared, check_rows
 from genomicdl.metrics.resample import cell_matrix, confusion_stats, confusions
 
 
 def class_pairs(kind: str, y: np.ndarray, p: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unit of each counted label, true class, predicted class), masked positions left out."""
-    if kind == "multiclass":
+    if not get(kind).per_position:
         check_rows(kind, y, p, 1, 2)
         units, true, pred = np.arange(len(y)), y.astype(np.int64), p.argmax(axis=1)
     else:
@@ -36,14 +37,15 @@ def prepare(*, kind: str, y: np.ndarray, p: np.ndarray, tasks: Sequence[str], cl
     task, c = tasks[0], len(classes)
     units, true, pred = class_pairs(kind, y, p, c)
     cells = cell_matrix(units, true, pred, c, len(y))
-    rename = {"accuracy": "q_accuracy"} if kind == "per_position" else {}
+    per_position = get(kind).per_position
+    rename = {"accuracy": "q_accuracy"} if per_position else {}
 
     def stats(counts: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
         out = confusion_stats(confusions(counts, cells, c), classes, task)
         return {(t, rename.get(m, m)): v for (t, m), v in out.items()}
 
     extras = {(task, "n"): float(len(y))}
-    if kind == "per_position":
+    if per_position:
         extras[(task, "positions")] = float(len(true))
     return [Prepared(len(y), stats, extras, key=task)]
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from genomicdl.kinds import get
 from genomicdl.metrics.base import Prepared, check_rows
 from genomicdl.metrics.resample import Ties, weighted_pearson, weighted_r2, weighted_spearman
 
@@ -29,10 +30,11 @@ def task_stats(task: str, y: np.ndarray, p: np.ndarray, keep: np.ndarray, r2: bo
 
 def prepare(*, kind: str, y: np.ndarray, p: np.ndarray, tasks: Sequence[str]) -> list[Prepared]:
     """One group: every task resampled over the same rows (mutants for mutation_effect)."""
-    if kind == "mutation_effect" and y.ndim == 1:
+    effects = get(kind).labels == "effects"
+    if effects and y.ndim == 1:
         check_rows(kind, y, p, 1, 1)  # one scan: (n,) fitness and effects
         y, p = y[:, None], p[:, None]
-    elif kind == "mutation_effect":
+    elif effects:
         check_rows(kind, y, p, 2, 2)  # several scans: (n, scans), NaN outside each scan's rows
     else:
         check_rows(kind, y, p, 2, 2)
@@ -42,7 +44,7 @@ def prepare(*, kind: str, y: np.ndarray, p: np.ndarray, tasks: Sequence[str]) ->
     parts, extras = [], {}
     for t, task in enumerate(tasks):
         keep = np.isfinite(y[:, t]) & np.isfinite(p[:, t])
-        parts.append(task_stats(task, y[:, t], p[:, t], keep, r2=kind == "regression"))
+        parts.append(task_stats(task, y[:, t], p[:, t], keep, r2=not effects))
         extras[(task, "n")] = float(keep.sum())
 
     def stats(counts: np.ndarray) -> dict[tuple[str, str], np.ndarray]:

@@ -50,9 +50,7 @@ def _check(name: str, want: str, kind: str, params: dict[str, Any]) -> None:
 
 def head_for(target: Target, variable: bool) -> str:
     """The head a target needs: position-wise, masked pooled (variable lengths) or the paper's."""
-    from genomicdl.kinds.targets import POSITION_KINDS
-
-    if target.kind in POSITION_KINDS:
+    if target.k.per_position:
         return "position"
     return "pooled" if variable else "native"
 

@@ -16,6 +16,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from genomicdl.core.files import atomic_output
 from genomicdl.io.run_arrays import read_predictions
+from genomicdl.kinds import KINDS, get
 
 Out = str | Path | Sequence[str | Path]  # one output file, or several formats of one figure
 
@@ -90,7 +91,8 @@ def benchmark_points(summary: pd.DataFrame, dataset: str, out: Out) -> None:
         _save(fig, out)
         return
     primary = str(agg["metric"].iloc[0]) if "metric" in agg else "score"
-    panels = [("score", primary)] + ([("auprc", "auprc")] if agg.get("kind", pd.Series()).eq("binary").any() else [])
+    ranked = agg.get("kind", pd.Series()).isin([name for name in KINDS if get(name).ranked]).any()
+    panels = [("score", primary)] + ([("auprc", "auprc")] if ranked else [])
     labels = [f"{m}\n{b}" for m, b in zip(agg["model"], agg["balance"])]
     selected = agg["selected"].to_numpy(dtype=bool) if "selected" in agg else np.zeros(len(agg), bool)
     fig, axes = plt.subplots(1, len(panels), figsize=(max(6, 1.3 * len(agg)) * 0.8 * len(panels), 4.2), squeeze=False)
@@ -158,9 +160,9 @@ def predictions_plot(dataset: str, runs: Mapping[str, str | Path], out: Out) -> 
     fig, axes = plt.subplots(1, max(1, len(arrays)), figsize=(4.4 * max(1, len(arrays)), 4.2), squeeze=False)
     for ax, (label, run) in zip(axes[0], arrays.items()):
         title = f"{dataset}: {label}"
-        if run.kind in ("multiclass", "per_position"):
+        if get(run.kind).activation == "softmax":
             confusion(ax, run.y_test, run.p_test, run.kind, run.classes or [], title)
-        elif run.kind in ("regression", "mutation_effect"):
+        elif get(run.kind).activation == "linear":
             scatter(ax, run.y_test, run.p_test, title)
         else:
             y, p = run.y_test[:, 0], run.p_test[:, 0]

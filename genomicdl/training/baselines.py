@@ -117,14 +117,11 @@ def predict_baseline(model: Any, store: Store, rows: np.ndarray) -> np.ndarray:
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     target = store.target
-    if target.kind == "per_position":
-        out = np.zeros((len(rows), store.window, target.outputs), np.float32)
-    else:
-        out = np.zeros((len(rows), target.outputs), np.float32)
+    out = np.zeros(target.k.prediction_shape(len(rows), store.window, target.outputs), np.float32)
     for batch_rows, x, *_ in feature_batches(model, store, ordered):
         at = order[np.searchsorted(ordered, batch_rows)]
         p = model.predict(x)
-        if target.kind == "per_position":
+        if target.k.per_position:
             lengths = store.lengths[batch_rows]
             valid = np.arange(store.window)[None, :] < lengths[:, None]
             block = np.zeros((len(batch_rows), store.window, target.outputs), np.float32)

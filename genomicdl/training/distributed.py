@@ -45,6 +45,7 @@ from genomicdl.core.errors import GenomicdlError
 from genomicdl.core.runner import limit_threads
 from genomicdl.core.seeds import stable_seed
 from genomicdl.io.store import Store
+from genomicdl.kinds import get
 from genomicdl.training.engine import EpochStats, NetworkRun, RunPaths
 from genomicdl.training.loader import StoreStream, epoch_batches
 
@@ -83,7 +84,7 @@ class RankStream(StoreStream):
     def global_rows(self, store: Store) -> Iterator[tuple[np.ndarray, ...]]:
         yield from store.batches(
             self.index, self.batch_size * self.world, shuffle=True, seed=self.seed,
-            chunks_per_block=self.chunks_per_block, with_positions=self.kind == "per_position",
+            chunks_per_block=self.chunks_per_block, with_positions=get(self.kind).per_position,
         )  # fmt: skip
 
     def rank_batches(self, store: Store, worker: int = 0, workers: int = 1) -> Iterator[tuple[np.ndarray, ...]]:

@@ -126,7 +126,7 @@ class Trainer:
         """Reverse-complement a random half of the batch (and its per-position labels)."""
         flip = (torch.rand(len(x)) < 0.5).to(self.device, non_blocking=True)
         x = torch.where(flip[:, None], self.encoder.reverse_complement(x, lengths), x)
-        if y.dim() == 2 and self.target.kind == "per_position":
+        if y.dim() == 2 and self.target.k.per_position:
             y = torch.where(flip[:, None], y.gather(1, reversal_index(lengths, y.shape[1])), y)
         elif self.rc_columns is not None:
             y = torch.where(flip[:, None], y[:, self.rc_columns], y)
@@ -428,7 +428,7 @@ class NetworkRun:
             self.model, store, self.valid_rows, self.trainer.encoder,
             target=self.target, rc_average=self.rc_average, amp=self.trainer.amp,
         )  # fmt: skip
-        y = store.positions(self.valid_rows) if self.target.kind == "per_position" else self.labels[self.valid_rows]
+        y = store.positions(self.valid_rows) if self.target.k.per_position else self.labels[self.valid_rows]
         return validation_score(self.target, y, p), prediction_loss(self.target, y, p)
 
     def epoch(self, store: Store) -> EpochStats:

@@ -45,9 +45,7 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
 
 
 def prediction_shape(target: Target, n: int, window: int) -> tuple[int, ...]:
-    if target.kind == "per_position":
-        return (n, window, target.outputs)
-    return (n, target.outputs)
+    return target.k.prediction_shape(n, window, target.outputs)
 
 
 def forward(
@@ -67,7 +65,7 @@ def rc_label_columns(target: Target, device: torch.device) -> torch.Tensor | Non
     """Signal targets: label columns under reverse complement (genomicdl.kinds.signal_layout)."""
     from genomicdl.kinds.signal_layout import rc_columns
 
-    cols = rc_columns(target.tasks) if target.kind == "regression" else None
+    cols = rc_columns(target.tasks) if target.k.labels == "values" else None
     return None if cols is None else torch.from_numpy(cols).to(device)
 
 
@@ -101,7 +99,7 @@ def predict(
                 p = (p + (q if flip is None else q[:, flip])) / 2
         at = order[np.searchsorted(ordered, batch_rows)]
         p = p.cpu().numpy()
-        if target.kind == "per_position":
+        if target.k.per_position:
             out[at, : p.shape[1]] = p
         else:
             out[at] = p

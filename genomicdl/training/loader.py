@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from genomicdl.core.seeds import stable_seed
 from genomicdl.io.store import Store
+from genomicdl.kinds import get
 
 
 def shard_batches(
@@ -69,9 +70,9 @@ class StoreStream(IterableDataset):
         self.batch_size, self.chunks_per_block, self.seed = batch_size, chunks_per_block, seed
 
     def _targets(self, rows: np.ndarray, extra: tuple[np.ndarray, ...]) -> torch.Tensor:
-        if self.kind == "per_position":
+        if get(self.kind).per_position:
             return torch.from_numpy(extra[0].astype(np.int64))
-        if self.kind == "multiclass":
+        if get(self.kind).labels == "class":
             return torch.from_numpy(self.labels[rows].astype(np.int64))
         return torch.from_numpy(self.labels[rows].astype(np.float32))
 
@@ -87,7 +88,7 @@ class StoreStream(IterableDataset):
                 chunks_per_block=self.chunks_per_block,
                 shard=shard,
                 shards=shards,
-                with_positions=self.kind == "per_position",
+                with_positions=get(self.kind).per_position,
             ):
                 lengths = torch.from_numpy(self.lengths[rows].astype(np.int64))
                 yield torch.from_numpy(codes), self._targets(rows, tuple(extra)), lengths

@@ -1,10 +1,12 @@
-"""Losses per target kind; every one ignores padding and missing labels.
+"""Losses per target kind, chosen by the kind's activation (genomicdl.kinds.base); every
+one ignores padding and missing labels.
 
-binary / multilabel  BCE with per-output positive weights, or focal
-multiclass           cross-entropy with per-class weights, or focal
-per_position         token cross-entropy over unmasked positions (label -1 = masked)
-regression           MSE (optionally on log1p values) or Poisson NLL; NaN labels masked;
-                     multinomial: BPNet profile + count loss (genomicdl.kinds.signal_layout)
+sigmoid (binary, multilabel)        BCE with per-output positive weights, or focal
+softmax (multiclass, per_position)  cross-entropy with per-class weights, or focal; per
+                                    position: over unmasked positions (label -1 = masked)
+linear, trained (regression)        MSE (optionally on log1p values) or Poisson NLL; NaN
+                                    labels masked; multinomial: BPNet profile + count loss
+                                    (genomicdl.kinds.signal_layout)
 """
 
 from __future__ import annotations
@@ -52,12 +54,12 @@ class KindLoss:
         self.weights = weights
 
     def __call__(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        kind = self.target.kind
-        if kind in ("binary", "multilabel"):
+        k = self.target.k
+        if k.activation == "sigmoid":
             if self.focal:
                 return focal_binary(logits, y, self.gamma)
             return F.binary_cross_entropy_with_logits(logits, y, pos_weight=self.weights)
-        if kind in ("multiclass", "per_position"):
+        if k.activation == "softmax":
             flat_logits = logits.reshape(-1, logits.shape[-1])
             flat_y = y.reshape(-1)
             if self.focal:
@@ -65,11 +67,11 @@ class KindLoss:
             if not bool((flat_y >= 0).any()):
                 return flat_logits.sum() * 0
             return F.cross_entropy(flat_logits, flat_y, weight=self.weights, ignore_index=-1)
-        if kind == "regression" and self.target.loss == "multinomial":
+        if k.trained and self.target.loss == "multinomial":
             return bpnet_loss(logits, y, self.target.tasks)
-        if kind == "regression":
+        if k.trained:
             return regression_loss(logits, y, self.target.loss)
-        raise ValueError(f"no training loss for target kind {kind}")
+        raise ValueError(f"no training loss for target kind {k.name}")
 
 
 def regression_loss(out: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
@@ -87,10 +89,10 @@ def regression_loss(out: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tens
 
 def outputs_to_predictions(out: torch.Tensor, target: Target) -> torch.Tensor:
     """Network outputs -> predictions on the labels' natural scale."""
-    kind = target.kind
-    if kind in ("binary", "multilabel"):
+    activation = target.k.activation
+    if activation == "sigmoid":
         return torch.sigmoid(out)
-    if kind in ("multiclass", "per_position"):
+    if activation == "softmax":
         return torch.softmax(out, dim=-1)
     if target.loss in ("poisson", "multinomial"):  # log rates (multinomial: BPNet, profile_losses)
         return torch.exp(out)

@@ -24,6 +24,7 @@ import numpy as np
 from genomicdl.core.files import atomic_output, write_text_atomic
 from genomicdl.core.seeds import stable_seed
 from genomicdl.io.store import Store
+from genomicdl.kinds import get
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def training_index(
     rows = np.asarray(rows, dtype=np.int64)
     if len(labels) != len(rows):
         raise ValueError(f"{len(labels)} label rows for {len(rows)} training rows")
-    if kind == "multiclass":
+    if get(kind).labels == "class":
         n_classes = n_classes or (int(labels.max()) + 1 if len(labels) else 1)
         weights = np.ones(n_classes, np.float32)
         groups = labels.astype(np.int64)
@@ -110,7 +111,7 @@ def training_index(
             weights = positive_weights(labels)
     index = rows
     if strategy in ("undersample", "oversample"):
-        if kind == "binary" or kind == "multilabel":
+        if get(kind).labels == "flags":
             index = _resample_binary(rows, groups, strategy, seed, ratio)
         else:
             index = _resample(rows, groups, strategy, seed, ratio)
@@ -166,7 +167,7 @@ def rebalance(
         if len(rows) == 0:
             raise ValueError(f"{store_path}: the training split is empty")
         kind, tasks = store.kind, store.tasks
-        if kind == "per_position":
+        if get(kind).per_position:
             counts = position_class_counts(store, rows, len(store.classes))
             pos_weight = class_weights(counts) if strategy == "class_weight" else np.ones(len(counts), np.float32)
             index, tasks = rows, store.classes
@@ -177,7 +178,7 @@ def rebalance(
                 all_labels[rows], rows, strategy, seed, ratio, kind=kind, n_classes=len(store.classes) or None
             )
             before, after = _count_view(all_labels[rows], kind), _count_view(all_labels[index], kind)
-            if kind == "multiclass":
+            if get(kind).labels == "class":
                 tasks = store.classes
     with atomic_output(out_index) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, index=index, pos_weight=pos_weight, strategy=np.array(strategy), seed=np.array(seed))
@@ -194,9 +195,9 @@ def rebalance(
 def _count_view(labels: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
     """(positives per task or class, rows) for the class counts table; regression counts
     present values."""
-    if kind == "multiclass":
+    if get(kind).labels == "class":
         return np.bincount(labels.astype(np.int64)), len(labels)
-    if kind == "regression":
+    if get(kind).labels == "values":
         return (~np.isnan(labels)).sum(axis=0), len(labels)
     return labels.sum(axis=0, dtype=np.int64), len(labels)
 

@@ -9,15 +9,11 @@ import math
 import numpy as np
 from sklearn.metrics import average_precision_score
 
+from genomicdl.kinds import KINDS, get
 from genomicdl.kinds.targets import Target
 
-VALIDATION_SCORE = {
-    "binary": "auprc",
-    "multilabel": "auprc",
-    "multiclass": "accuracy",
-    "per_position": "q_accuracy",
-    "regression": "pearson",
-}
+#: The validation score of each kind the network engine trains (the kind's ``score``).
+VALIDATION_SCORE = {name: str(get(name).score) for name in KINDS if get(name).trained}
 
 
 def _mean_auprc(y: np.ndarray, p: np.ndarray) -> float:
@@ -37,34 +33,41 @@ def _mean_pearson(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(scores)) if scores else math.nan
 
 
+def _accuracy(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(p.argmax(axis=1) == y)) if len(y) else math.nan
+
+
+def _q_accuracy(y: np.ndarray, p: np.ndarray) -> float:
+    keep = y >= 0
+    return float(np.mean(p.argmax(axis=-1)[keep] == y[keep])) if keep.any() else math.nan
+
+
+_SCORES = {"auprc": _mean_auprc, "accuracy": _accuracy, "q_accuracy": _q_accuracy, "pearson": _mean_pearson}
+
+
 def validation_score(target: Target, y: np.ndarray, p: np.ndarray) -> float:
-    """Mean auPRC (binary, multilabel), accuracy (multiclass), per-position accuracy over
-    unmasked positions (per_position), mean Pearson over tasks (regression)."""
-    kind = target.kind
-    if kind in ("binary", "multilabel"):
-        return _mean_auprc(y, p)
-    if kind == "multiclass":
-        return float(np.mean(p.argmax(axis=1) == y)) if len(y) else math.nan
-    if kind == "per_position":
-        keep = y >= 0
-        return float(np.mean(p.argmax(axis=-1)[keep] == y[keep])) if keep.any() else math.nan
-    if kind == "regression":
-        if target.loss in ("poisson", "log1p_mse"):
-            y, p = np.log1p(np.clip(y, 0, None)), np.log1p(np.clip(p, 0, None))
-        return _mean_pearson(y, p)
-    raise ValueError(f"no validation score for target kind {kind}")
+    """The kind's ``score``: mean auPRC (binary, multilabel), accuracy (multiclass),
+    per-position accuracy over unmasked positions (per_position), mean Pearson over tasks
+    (regression; on the log1p scale for count losses)."""
+    k = target.k
+    if k.score is None:
+        raise ValueError(f"no validation score for target kind {k.name}")
+    if k.labels == "values" and target.loss in ("poisson", "log1p_mse"):
+        y, p = np.log1p(np.clip(y, 0, None)), np.log1p(np.clip(p, 0, None))
+    return _SCORES[k.score](y, p)
 
 
 def prediction_loss(target: Target, y: np.ndarray, p: np.ndarray) -> float:
-    """The loss of predictions ``p`` on labels ``y`` (cross-entropy or squared error)."""
+    """The loss of predictions ``p`` on labels ``y`` (cross-entropy or squared error), by the
+    kind's label layout."""
     eps = 1e-7
-    kind = target.kind
-    if kind in ("binary", "multilabel"):
+    labels = target.k.labels
+    if labels == "flags":
         q = np.clip(p, eps, 1 - eps)
         return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
-    if kind == "multiclass":
+    if labels == "class":
         return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y.astype(np.int64)], eps, 1))))
-    if kind == "per_position":
+    if labels == "positions":
         keep = y >= 0
         picked = np.take_along_axis(p, np.clip(y, 0, None).astype(np.int64)[..., None], axis=-1)[..., 0]
         return float(-np.mean(np.log(np.clip(picked[keep], eps, 1)))) if keep.any() else math.nan

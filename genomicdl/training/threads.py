@@ -81,11 +81,12 @@ def network_macs(name: str, params_json: str, window: int, alphabet: str) -> int
     import torch
 
     from genomicdl.core.sequence import get
+    from genomicdl.kinds import get as kind_of
     from genomicdl.kinds.targets import Target
     from genomicdl.models import CATALOG, build_network
 
     kind = CATALOG[name].kinds[0]
-    target = Target(kind, ("t",), ("a", "b") if kind in ("multiclass", "per_position") else ())
+    target = Target(kind, ("t",), ("a", "b") if kind_of(kind).has_classes else ())
     with torch.random.fork_rng():
         net = build_network(name, target=target, window=window, alphabet=alphabet, variable=False,
                             params=json.loads(params_json))  # fmt: skip

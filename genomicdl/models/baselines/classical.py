@@ -20,9 +20,6 @@ import numpy as np
 
 from genomicdl.kinds.targets import Target
 
-SEQUENCE = ("binary", "multilabel")
-SOFTMAX = ("multiclass", "per_position")
-
 
 class ClassicalBaseline:
     """Fit and predict for every kind a subclass lists in ``KINDS``."""
@@ -62,8 +59,8 @@ class ClassicalBaseline:
     # -- fitting
     def _problems(self, y: np.ndarray, weights: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(rows, labels, sample weights) of each estimator to fit."""
-        kind = self.target.kind
-        if kind in SOFTMAX:
+        k = self.target.k
+        if k.activation == "softmax":
             y = np.asarray(y).ravel()
             rows = np.flatnonzero(y >= 0)
             w = np.ones(self.target.outputs, np.float64) if weights is None else np.asarray(weights, np.float64)
@@ -71,7 +68,7 @@ class ClassicalBaseline:
         y = np.asarray(y).reshape(len(y), -1)
         problems = []
         for t in range(y.shape[1]):
-            if kind == "regression":
+            if k.activation == "linear":
                 rows = np.flatnonzero(~np.isnan(y[:, t]))
                 problems.append((rows, y[rows, t].astype(np.float64), np.ones(len(rows))))
             else:
@@ -86,7 +83,7 @@ class ClassicalBaseline:
         x = self._prepare(x, fit=True)
         self.estimators, self.constant = [], []
         for rows, yt, sw in self._problems(y, weights):
-            if len(rows) == 0 or (self.target.kind != "regression" and yt.min() == yt.max()):
+            if len(rows) == 0 or (self.target.k.activation != "linear" and yt.min() == yt.max()):
                 self.estimators.append(None)
                 self.constant.append(float(yt[0]) if len(rows) else 0.0)
                 continue
@@ -106,7 +103,7 @@ class ClassicalBaseline:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Kind-shaped predictions: (n, T) probabilities or values, (n, C) softmax."""
         x = self._prepare(x, fit=False)
-        if self.target.kind in SOFTMAX:
+        if self.target.k.activation == "softmax":
             out = np.zeros((len(x), self.target.outputs), np.float32)
             est, const = self.estimators[0], self.constant[0]
             if est is None:
@@ -118,7 +115,7 @@ class ClassicalBaseline:
         for t, est in enumerate(self.estimators):
             if est is None:
                 out[:, t] = self.constant[t]
-            elif self.target.kind == "regression":
+            elif self.target.k.activation == "linear":
                 out[:, t] = est.predict(x)
             else:
                 out[:, t] = est.predict_proba(x)[:, 1]
