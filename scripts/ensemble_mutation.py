@@ -1,12 +1,9 @@
 """Snakemake entry of rule ensemble_mutation: the seeds' effects averaged, scored as one run."""
 
-import sys
+from _entry import run_step  # first: this checkout on sys.path
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
 from genomicdl.mutation.train import ensemble
-from genomicdl.core.runner import run_step
 
 w = snakemake.wildcards
 run_step(

@@ -1,12 +1,7 @@
 """Snakemake entry of rule export: a trained run to ONNX/TorchScript (or its npz) + model card."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.export.convert import export_run
-from genomicdl.core.runner import run_step
 
 p = snakemake.params
 run_step(

@@ -1,12 +1,7 @@
 """Snakemake entry of rule prepare_alignment: match-column codes, weights and N_eff."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.mutation.data import prepare_dataset
-from genomicdl.core.runner import run_step
 
 run_step(
     snakemake,

@@ -1,12 +1,9 @@
 """Snakemake entry of rule score_scan: Spearman of predicted vs measured effects per scan."""
 
-import sys
+from _entry import run_step  # first: this checkout on sys.path
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
 from genomicdl.mutation.train import score_scans, split_params
-from genomicdl.core.runner import run_step
 
 w = snakemake.wildcards
 run_step(

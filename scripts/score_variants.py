@@ -1,11 +1,6 @@
 """Snakemake entry of rule score_variants: effect scores of a VCF's variants under one model."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.interpret.variants import score_variants
 
 run_step(

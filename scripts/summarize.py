@@ -1,12 +1,7 @@
 """Snakemake entry of rule summarize: statistics over seeds, selection on validation,
 comparisons, published figures, Markdown."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.evaluation.benchmark import run_summary
 
 smk = snakemake
