@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
+
 from genomicdl.config import paths
 from genomicdl.config import validation as gconfig
 from genomicdl.config.tuning import best_path, trial_index
