@@ -10,9 +10,7 @@ run_step(
     lambda: run_collect(
         list(smk.input.metrics),
         arrays={tuple(map(str, run)): path for run, path in zip(smk.params.runs, smk.input.arrays)},
-        bootstrap=smk.params.bootstrap,
-        min_positives=smk.params.min_positives,
-        out_table=smk.output.table,
+        bootstrap=smk.params.bootstrap, min_positives=smk.params.min_positives, out_table=smk.output.table,
         out_metrics=smk.output.metrics,
     ),
 )

@@ -9,8 +9,7 @@ w = snakemake.wildcards
 run_step(
     snakemake,
     lambda: ensemble(
-        predictions=list(snakemake.input.predictions),
-        out_dir=Path(snakemake.output.metrics).parent,
+        predictions=list(snakemake.input.predictions), out_dir=Path(snakemake.output.metrics).parent,
         run={"dataset": w.dataset, "model": f"{w.model}_ensemble", "balance": w.balance, "seed": "ensemble"},
         bootstrap=snakemake.params.bootstrap,
     ),

@@ -7,17 +7,7 @@ out = snakemake.output
 run_step(
     snakemake,
     lambda: interpret_run(
-        snakemake.input.store,
-        snakemake.input.model,
-        snakemake.input.predictions,
-        snakemake.params.settings,
-        snakemake.threads,
-        out.attributions,
-        out.meme,
-        out.table,
-        out.logos,
-        out.tracks,
-        out.modisco,
-        out.modisco_dir,
+        snakemake.input.store, snakemake.input.model, snakemake.input.predictions, snakemake.params.settings,
+        snakemake.threads, out.attributions, out.meme, out.table, out.logos, out.tracks, out.modisco, out.modisco_dir,
     ),
 )

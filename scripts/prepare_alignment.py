@@ -6,10 +6,7 @@ from genomicdl.mutation.data import prepare_dataset
 run_step(
     snakemake,
     lambda: prepare_dataset(
-        snakemake.input.alignment,
-        out=snakemake.output.alignment,
-        summary=snakemake.output.summary,
-        settings=snakemake.params.settings,
-        threads=snakemake.threads,
+        snakemake.input.alignment, out=snakemake.output.alignment, summary=snakemake.output.summary,
+        settings=snakemake.params.settings, threads=snakemake.threads,
     ),
 )

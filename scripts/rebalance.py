@@ -6,11 +6,7 @@ from genomicdl.training.rebalance import rebalance
 run_step(
     snakemake,
     lambda: rebalance(
-        snakemake.input.store,
-        snakemake.wildcards.balance,
-        int(snakemake.wildcards.seed),
-        snakemake.params.ratio,
-        snakemake.output.index,
-        snakemake.output.counts,
+        snakemake.input.store, snakemake.wildcards.balance, int(snakemake.wildcards.seed), snakemake.params.ratio,
+        snakemake.output.index, snakemake.output.counts,
     ),
 )

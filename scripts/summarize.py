@@ -8,16 +8,9 @@ smk = snakemake
 run_step(
     smk,
     lambda: run_summary(
-        table_path=smk.input.table,
-        metrics_path=smk.input.metrics,
-        runs=smk.params.runs,
-        arrays_files=list(smk.input.arrays),
-        published=smk.params.published,
-        n_boot=smk.params.bootstrap,
-        folds=smk.params.folds,
-        out_summary=smk.output.summary,
-        out_comparisons=smk.output.comparisons,
-        out_published=smk.output.published,
-        out_markdown=smk.output.markdown,
+        table_path=smk.input.table, metrics_path=smk.input.metrics, runs=smk.params.runs,
+        arrays_files=list(smk.input.arrays), published=smk.params.published, n_boot=smk.params.bootstrap,
+        folds=smk.params.folds, out_summary=smk.output.summary, out_comparisons=smk.output.comparisons,
+        out_published=smk.output.published, out_markdown=smk.output.markdown,
     ),
 )

@@ -6,9 +6,7 @@ from genomicdl.training.tune import write_best
 run_step(
     snakemake,
     lambda: write_best(
-        trials=list(snakemake.input.trials),
-        dataset=snakemake.wildcards.dataset,
-        model=snakemake.wildcards.model,
+        trials=list(snakemake.input.trials), dataset=snakemake.wildcards.dataset, model=snakemake.wildcards.model,
         out=snakemake.output.best,
     ),
 )

@@ -28,17 +28,10 @@ class Basset(Network):
     name = "basset"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        filters: Sequence[int] = (48, 48, 48),
-        widths: Sequence[int] = (19, 11, 7),
-        pools: Sequence[int] = (3, 4, 4),
-        hidden: Sequence[int] = (64, 64),
-        dropout: float = 0.3,
-        **base: Unpack[NetworkArgs],
-    ) -> None:
+        self, outputs: int, window: int, *, filters: Sequence[int] = (48, 48, 48),
+        widths: Sequence[int] = (19, 11, 7), pools: Sequence[int] = (3, 4, 4), hidden: Sequence[int] = (64, 64),
+        dropout: float = 0.3, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         filters = as_tuple(filters, 3, "filters")
         widths, pools = as_tuple(widths, 3, "widths"), as_tuple(pools, 3, "pools")

@@ -69,16 +69,9 @@ class BPNet(SignalNetwork):
     name = "bpnet"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        filters: int = 64,
-        layers: int = 9,
-        stem_width: int = 25,
-        profile_width: int = 75,
-        **signal: Unpack[SignalArgs],
-    ) -> None:
+        self, outputs: int, window: int, *, filters: int = 64, layers: int = 9, stem_width: int = 25,
+        profile_width: int = 75, **signal: Unpack[SignalArgs],
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **signal)
         self.set_trunk(1, filters)
         self.stem = nn.Conv1d(self.in_channels, filters, stem_width, padding=stem_width // 2)
@@ -113,14 +106,9 @@ class BinnedSignal(SignalNetwork):
     name = "binned"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        trunk: str = "dilated",
-        trunk_params: dict | None = None,
+        self, outputs: int, window: int, *, trunk: str = "dilated", trunk_params: dict | None = None,
         **signal: Unpack[SignalArgs],
-    ) -> None:
+    ) -> None:  # fmt: skip
         from genomicdl.models import model_class
 
         super().__init__(outputs, window, **signal)

@@ -33,17 +33,9 @@ class CnnBiRnn(Network):
     head_aliases: ClassVar[dict[str, str]] = {"native": "pooled"}
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        filters: int = 32,
-        widths: Sequence[int] = (3, 7, 11),
-        gru: int = 64,
-        layers: int = 1,
-        dropout: float = 0.2,
-        **base: Unpack[NetworkArgs],
-    ) -> None:
+        self, outputs: int, window: int, *, filters: int = 32, widths: Sequence[int] = (3, 7, 11), gru: int = 64,
+        layers: int = 1, dropout: float = 0.2, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         self.set_trunk(1, 2 * gru)
         self.convs = nn.ModuleList(nn.Sequential(*same_conv(self.in_channels, filters, w)) for w in widths)

@@ -30,19 +30,9 @@ class DanQ(Network):
     name = "danq"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        filters: int = 64,
-        width: int = 26,
-        pool: int = 13,
-        lstm: int = 32,
-        hidden: int = 64,
-        dropout: float = 0.2,
-        lstm_dropout: float = 0.5,
-        **base: Unpack[NetworkArgs],
-    ) -> None:
+        self, outputs: int, window: int, *, filters: int = 64, width: int = 26, pool: int = 13, lstm: int = 32,
+        hidden: int = 64, dropout: float = 0.2, lstm_dropout: float = 0.5, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         self.set_trunk(pool, 2 * lstm)
         self.conv = conv_block(self.in_channels, filters, width, pool, dropout, batch_norm=False)

@@ -37,18 +37,9 @@ class DeepBind(Network):
     name = "deepbind"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        filters: int = 32,
-        filter_width: int = 16,
-        hidden: int = 0,
-        dropout: float = 0.2,
-        pool: str = "max",
-        pool_width: int = 10,
-        **base: Unpack[NetworkArgs],
-    ) -> None:
+        self, outputs: int, window: int, *, filters: int = 32, filter_width: int = 16, hidden: int = 0,
+        dropout: float = 0.2, pool: str = "max", pool_width: int = 10, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         if pool not in POOLS:
             raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")

@@ -53,20 +53,10 @@ class DeepLoc(Network):
     head_aliases: ClassVar[dict[str, str]] = {"native": "pooled"}
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 20,
-        features: str = "onehot",
-        filters: int = 20,
-        widths: Sequence[int] = (1, 3, 5, 9, 15, 21),
-        lstm: int = 64,
-        attention: int = 64,
-        hidden: int = 64,
-        dropout: float = 0.25,
-        head: str = "pooled",
-    ) -> None:
+        self, outputs: int, window: int, *, in_channels: int = 20, features: str = "onehot", filters: int = 20,
+        widths: Sequence[int] = (1, 3, 5, 9, 15, 21), lstm: int = 64, attention: int = 64, hidden: int = 64,
+        dropout: float = 0.25, head: str = "pooled",
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, in_channels=in_channels, head=head)
         if self.head_kind == "position":
             raise ValueError("deeploc predicts one label set per protein, not per residue: use cnn_birnn or dilated")

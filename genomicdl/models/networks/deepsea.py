@@ -31,18 +31,10 @@ class DeepSEA(Network):
     name = "deepsea"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        filters: Sequence[int] = (32, 48, 64),
-        width: int = 8,
-        pool: int = 4,
-        dropout: Sequence[float] = (0.2, 0.2, 0.5),
-        hidden: int = 64,
-        batch_norm: bool = True,
+        self, outputs: int, window: int, *, filters: Sequence[int] = (32, 48, 64), width: int = 8, pool: int = 4,
+        dropout: Sequence[float] = (0.2, 0.2, 0.5), hidden: int = 64, batch_norm: bool = True,
         **base: Unpack[NetworkArgs],
-    ) -> None:
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         filters, dropout = as_tuple(filters, 3, "filters"), as_tuple(dropout, 3, "dropout")
         pools = (pool, pool, 1)

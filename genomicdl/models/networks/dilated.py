@@ -54,19 +54,9 @@ class DilatedCNN(Network):
     name = "dilated"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        channels: int = 48,
-        stem_width: int = 15,
-        pool: int = 4,
-        layers: int = 4,
-        width: int = 3,
-        rate: float = 2.0,
-        dropout: float = 0.1,
-        **base: Unpack[NetworkArgs],
-    ) -> None:
+        self, outputs: int, window: int, *, channels: int = 48, stem_width: int = 15, pool: int = 4, layers: int = 4,
+        width: int = 3, rate: float = 2.0, dropout: float = 0.1, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         self.set_trunk(pool, channels)
         self.stem = conv_block(self.in_channels, channels, stem_width, pool)

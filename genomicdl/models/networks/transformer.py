@@ -44,20 +44,10 @@ class SequenceTransformer(Network):
     name = "transformer"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        channels: int = 48,
-        stem_width: int = 15,
-        pool: int = 4,
-        layers: int = 2,
-        heads: int = 4,
-        feedforward: int = 96,
-        dropout: float = 0.2,
-        attention_dropout: float = 0.0,
+        self, outputs: int, window: int, *, channels: int = 48, stem_width: int = 15, pool: int = 4, layers: int = 2,
+        heads: int = 4, feedforward: int = 96, dropout: float = 0.2, attention_dropout: float = 0.0,
         **base: Unpack[NetworkArgs],
-    ) -> None:
+    ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         if channels % heads:
             raise ValueError(f"channels ({channels}) must be a multiple of heads ({heads})")
