@@ -196,12 +196,12 @@ def plot_output(plot, caption, subcategory, label, svg=True):
 
 
 def plot_log(plot):
+    """The log of a dataset's plot rule."""
     return f"logs/plot/{{dataset}}/{plot}.log"
 
 
 # ---- predict stage (rules in predict.smk)
 PREDICT = config.get("predict", {})
-RUN_DIR = paths.RUN_DIR
 
 
 def predict_chroms(dataset):
