@@ -46,15 +46,15 @@ class DeepBind(Network):
         if pool_width < 1:
             raise ValueError(f"pool_width must be at least 1, got {pool_width}")
         self.set_trunk(1, filters)
-        self.pool, head, in_channels = pool, self.head_kind, self.in_channels
+        self.pool, head = pool, self.head_kind
         self.local = None
         if pool.startswith("local_") and head == "native":
             cls = nn.MaxPool1d if pool == "local_max" else nn.AvgPool1d
             self.local = cls(pool_width, ceil_mode=True)
         if head == "position":
-            self.conv = nn.Sequential(*same_conv(in_channels, filters, filter_width))
+            self.conv = nn.Sequential(*same_conv(self.in_channels, filters, filter_width))
         else:
-            self.conv = nn.Conv1d(in_channels, filters, filter_width, padding=filter_width - 1)
+            self.conv = nn.Conv1d(self.in_channels, filters, filter_width, padding=filter_width - 1)
         self.norm = nn.BatchNorm1d(filters)
         self.act, self.max_pool = nn.ReLU(), GlobalMaxPool()  # modules, for DeepLIFT's rules
         if self.local is not None:
