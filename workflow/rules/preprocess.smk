@@ -6,9 +6,9 @@ rule prepare_genome:
         lambda w: resource_paths(w.dataset)["genome"],
     output:
         fasta=paths.GENOME,
-        fai=paths.GENOME + ".fai",
-        gzi=paths.GENOME + ".gzi",
-        codes=paths.GENOME + ".codes",
+        fai=f"{paths.GENOME}.fai",
+        gzi=f"{paths.GENOME}.gzi",
+        codes=f"{paths.GENOME}.codes",
     log:
         "logs/prepare_genome/{dataset}.log",
     benchmark:

@@ -60,7 +60,7 @@ rule score_variants:
     input:
         vcf=lambda w: VARIANTS_FILE[w.dataset],
         genome=paths.GENOME,
-        codes=paths.GENOME + ".codes",
+        codes=f"{paths.GENOME}.codes",
         model=model_file,
     output:
         vcf=f"{VARIANTS_DIR}/scores.vcf.gz",
