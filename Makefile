@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.genomicdl-installed
 CORES ?= 2
 
-.PHONY: install system-deps demo resume report test lint format clean-results bench-check
+.PHONY: install system-deps demo demo-identical resume report test lint format clean-results bench-check
 
 install: $(STAMP) system-deps
 
@@ -40,6 +40,11 @@ system-deps:
 demo: install
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+# The demo's outputs at BASE and at HEAD, byte for byte (tables without timing columns,
+# predicted bigWigs): a refactoring must change none. make demo-identical BASE=<commit>
+demo-identical: install
+	$(BIN)/python bench/demo_identical.py --base $(BASE) --cores $(CORES)
 
 # After a crash or kill -9: one command. Refuses while a Snakemake still runs here, removes
 # the lock a killed run left (snakemake --unlock), then reruns with --rerun-incomplete.

@@ -33,6 +33,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from genomicdl.config.specs import dataset_spec  # noqa: E402
 from genomicdl.core.sequence import PAD, one_hot  # noqa: E402
 from genomicdl.datasets.table_dataset import build_table_dataset  # noqa: E402
 from genomicdl.io.store import Store  # noqa: E402
@@ -61,9 +62,11 @@ def make_store(rows: int, max_length: int, tmp: Path) -> Store:
                     "label_separator": "|", "position_separator": None, "mask_column": None},
           "alphabet": "protein", "kind": "multilabel", "seed": 0, "classes": None, "class_map": {},
           "loss": "default", "window": None, "max_length": max_length, "too_long": "crop", "crop": "ends",
-          "bad_letters": "error", "negatives": {"per_positive": 1},
+          "bad_letters": "error", "max_n_fraction": 1.0, "negatives": {"per_positive": 1},
           "split": {"valid": 0.0, "test": 0.0, "leakage": "warn"}}  # fmt: skip
-    build_table_dataset(ds, {"table": str(table)}, str(tmp / "d.h5"), str(tmp / "s.json"), str(tmp / "g.tsv"))
+    build_table_dataset(
+        dataset_spec("padding", ds), {"table": str(table)}, str(tmp / "d.h5"), str(tmp / "s.json"), str(tmp / "g.tsv")
+    )
     return Store(tmp / "d.h5")
 
 

@@ -112,11 +112,14 @@ def run_ours(genome: str, targets: str, stride: int, out: str, dataset: str | No
     """The real preprocess of a tiles dataset; ``dataset``: its validated config as JSON
     (the Snakemake job receives it validated, so the child need not import the schema
     validator), else validated here."""
+    from genomicdl.config.specs import dataset_spec
     from genomicdl.datasets.genome_dataset import build_genome_dataset
 
     ds = json.loads(Path(dataset).read_text()) if dataset else tiles_dataset(genome, targets, stride)
     t0 = time.perf_counter()
-    summary = build_genome_dataset(ds, {"target.REB1": targets}, genome, out, out + ".json", out + ".gc.tsv")
+    summary = build_genome_dataset(
+        dataset_spec("bench", ds), {"target.REB1": targets}, genome, out, out + ".json", out + ".gc.tsv"
+    )
     return {"seconds": time.perf_counter() - t0, "windows": summary["n_windows"], "peak_rss_mb": memory.peak_rss_mb()}
 
 

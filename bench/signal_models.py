@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.sequence import complement_table, get
 from genomicdl.datasets.preprocess import build_dataset
 from genomicdl.evaluation.signal_eval import compare, log_totals
@@ -85,7 +86,8 @@ def main() -> None:
         store = out / name / "dataset.h5"
         if not store.exists():
             build_dataset(
-                ds, files, str(genome), str(store), str(out / name / "summary.json"), str(out / name / "gc.tsv")
+                dataset_spec(name, ds), files,
+                str(genome), str(store), str(out / name / "summary.json"), str(out / name / "gc.tsv")
             )
         rebalance(store, "none", 1, 1.0, out / name / "index.npz", out / name / "counts.tsv")
         stores[name] = str(store)

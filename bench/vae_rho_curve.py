@@ -23,6 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from genomicdl.config import validation as gconfig
 from genomicdl.core.seeds import stable_seed
 from genomicdl.io.alignment import load_alignment
 from genomicdl.io.scans import read_scan
@@ -32,6 +33,13 @@ from genomicdl.mutation.train import _optimise, _signature, build_model, predict
 DATA = Path(__file__).resolve().parents[2] / "shared/data/mutation_effects"
 DEFAULT_A2M = DATA / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz"
 DEFAULT_SCAN = DATA / "BLAT_ECOLX_Ranganathan2015.csv.gz"
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def alignment_settings(path: str | Path) -> dict:
+    """The alignment section as the workflow passes it: validated, the schema's defaults filled."""
+    raw = {"datasets": {"a": {"alignment": {"url": str(path)}}}, "models": ["site_independent"]}
+    return gconfig.validate(raw, gconfig.load_schema(SCHEMA))["datasets"]["a"]["alignment"]
 
 
 def main() -> None:
@@ -54,7 +62,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         h5 = Path(tmp) / "a.h5"
-        prepare_dataset(args.alignment, out=h5, summary=Path(tmp) / "s.json", settings={})
+        settings = alignment_settings(args.alignment)
+        prepare_dataset(args.alignment, out=h5, summary=Path(tmp) / "s.json", settings=settings)
         aln = load_alignment(h5)
         scan = read_scan(args.scan, aln, fitness_column=args.fitness_column)
         torch.manual_seed(stable_seed("init", args.seed) % 2**63)

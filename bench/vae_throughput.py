@@ -46,12 +46,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from genomicdl.config import validation as gconfig
 from genomicdl.io.alignment import load_alignment
 from genomicdl.mutation.data import prepare_dataset
 from genomicdl.mutation.train import build_model, train_mutation
 
 DEFAULT_A2M = (Path(__file__).resolve().parents[2] / "shared/data/mutation_effects"
                / "BLAT_ECOLX_hmmerbit_plmc_n5_m30_f50_t0.2_r24-286_id100_b105.a2m.gz")
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def alignment_settings(path: str | Path) -> dict:
+    """The alignment section as the workflow passes it: validated, the schema's defaults filled."""
+    raw = {"datasets": {"a": {"alignment": {"url": str(path)}}}, "models": ["site_independent"]}
+    return gconfig.validate(raw, gconfig.load_schema(SCHEMA))["datasets"]["a"]["alignment"]
 
 
 def autograd_penalty(net: torch.nn.Module) -> torch.Tensor:
@@ -127,7 +135,8 @@ def main() -> None:
     params = {"encoder": tuple(args.encoder), "decoder": tuple(args.decoder)}
     with tempfile.TemporaryDirectory() as tmp:
         h5 = Path(tmp) / "a.h5"
-        prepare_dataset(args.alignment, out=h5, summary=Path(tmp) / "s.json", settings={})
+        settings = alignment_settings(args.alignment)
+        prepare_dataset(args.alignment, out=h5, summary=Path(tmp) / "s.json", settings=settings)
         length = load_alignment(h5).length
         rate = matmul_rate(args.batch_size, args.decoder[-1], length * 20)
         before_cpu, before_wall = bare(h5, params, steps=args.steps, batch=args.batch_size, lr=1e-3, before=True)

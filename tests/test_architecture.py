@@ -39,7 +39,7 @@ def _cycle(graph: grimp.ImportGraph, modules: set[str]) -> list[str] | None:
         stack.append(m)
         for n in sorted(graph.find_modules_directly_imported_by(m) & modules):
             if state.get(n) == 1:
-                return stack[stack.index(n) :] + [n]
+                return [*stack[stack.index(n) :], n]
             if n not in state and (found := visit(n)):
                 return found
         stack.pop()

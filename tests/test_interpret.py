@@ -15,6 +15,7 @@ from conftest import REPO
 from torch import nn
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import ConfigError
 from genomicdl.core.sequence import reverse_complement
 from genomicdl.datasets.genome_dataset import build_genome_dataset
@@ -233,7 +234,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     files = {f"target.{name}": str(root / f"{name}.bed") for name in PLANTED}
     store = str(root / "d.h5")
     genome = str(root / "prepared" / "genome.fa.gz")
-    build_genome_dataset(cfg["datasets"]["syn"], files, genome, store, str(root / "s.json"), str(root / "gc.tsv"))
+    build_genome_dataset(
+        dataset_spec("syn", cfg["datasets"]["syn"]), files, genome, store, str(root / "s.json"), str(root / "gc.tsv")
+    )
     rebalance(store, "none", 1, 1.0, root / "index.npz", root / "counts.tsv")
     model = str(root / "model.pt")
     train_network(store=store, index=str(root / "index.npz"), model="deepbind", params={}, train=cfg["train"], seed=1,

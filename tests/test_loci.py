@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import InputError
 from genomicdl.datasets.loci import locus_groups, parse_locus
 from genomicdl.datasets.table_dataset import build_table_dataset
@@ -49,7 +50,9 @@ def build(tmp_path: Path, fasta: Path, **split: object) -> tuple[dict, Store]:
     }
     ds = gconfig.validate({"datasets": {"t": raw}}, SCHEMA)["datasets"]["t"]
     out = tmp_path / "out"
-    summary = build_table_dataset(ds, {"table": str(fasta)}, str(out / "d.h5"), str(out / "s.json"), str(out / "g"))
+    summary = build_table_dataset(
+        dataset_spec("t", ds), {"table": str(fasta)}, str(out / "d.h5"), str(out / "s.json"), str(out / "g")
+    )
     return summary, Store(out / "d.h5")
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from conftest import REPO
 
+from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import InputError
 from genomicdl.io.alignment import GAP, find_focus, load_alignment, prepare_alignment
 from genomicdl.io.scans import read_scan
@@ -36,6 +41,13 @@ LIcW
 >s3
 ..L-W
 """
+
+SCHEMA = gconfig.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+def alignment_settings() -> Mapping[str, Any]:
+    """The alignment section as the workflow passes it: validated, the schema's defaults filled."""
+    cfg = gconfig.validate({"datasets": {"a": {"alignment": {"url": "a.a2m"}}}, "models": ["site_independent"]}, SCHEMA)
+    return dataset_spec("a", cfg["datasets"]["a"]).alignment
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -128,7 +140,7 @@ def test_scan_bad_and_insert_mutants_are_counted_with_line_numbers(tmp_path):
 
 def test_prepare_dataset_on_real_alignment_slice(tmp_path):
     data = Path(__file__).parent / "data" / "BLAT_ECOLX.head300.a2m.gz"
-    report = prepare_dataset(data, out=tmp_path / "a.h5", summary=tmp_path / "s.json", settings={})
+    report = prepare_dataset(data, out=tmp_path / "a.h5", summary=tmp_path / "s.json", settings=alignment_settings())
     aln = load_alignment(tmp_path / "a.h5")
     assert report["sequences_read"] == 300 and aln.positions[0] == 29 and aln.weights is not None
     assert report["neff"] == pytest.approx(float(aln.weights.sum()), abs=0.01)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_mutation_data import alignment_settings
 
 from genomicdl.core.errors import ConfigError
 from genomicdl.io.alignment import AMINO_ACIDS, load_alignment
@@ -49,7 +50,7 @@ def slice_h5(tmp_path_factory) -> Path:
     with gzip.open(DATA / "BLAT_ECOLX.head300.a2m.gz", "rt") as fh:
         text = fh.read()
     src.write_text(">" + ">".join(text.split(">")[1:61]))
-    prepare_dataset(src, out=tmp / "a.h5", summary=tmp / "s.json", settings={})
+    prepare_dataset(src, out=tmp / "a.h5", summary=tmp / "s.json", settings=alignment_settings())
     return tmp / "a.h5"
 
 
@@ -229,7 +230,7 @@ def test_ardca_trains_through_train_mutation_and_resumes(tmp_path):
     text = "".join(f">S{i}/1-24\n{''.join(AMINO_ACIDS[c] for c in row)}\n" for i, row in enumerate(family))
     (tmp_path / "toy.a2m").write_text(text)
     h5 = tmp_path / "toy.h5"
-    prepare_dataset(tmp_path / "toy.a2m", out=h5, summary=tmp_path / "s.json", settings={})
+    prepare_dataset(tmp_path / "toy.a2m", out=h5, summary=tmp_path / "s.json", settings=alignment_settings())
     params = {"chunk": 8, "max_iter": 30}
     stats = train_mutation(alignment=h5, model="ardca", out=tmp_path / "a.pt", params=params, device="cpu",
                            batch_size=0, learning_rate=0.0, log=lambda _: None)

@@ -15,6 +15,7 @@ import pytest
 from conftest import DATA, REPO
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.datasets.genome_dataset import build_genome_dataset, window_stats
 from genomicdl.datasets.negatives import gc_fraction
@@ -73,7 +74,8 @@ def files_of(inputs: dict) -> dict[str, str]:
 def run_build(ds: dict, files: dict[str, str], inputs: dict, out: Path) -> dict:
     """build_genome_dataset with the synthetic genome, writing into ``out``."""
     return build_genome_dataset(
-        ds, files, str(inputs["genome"]), str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv")
+        dataset_spec("syn", ds), files,
+        str(inputs["genome"]), str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv")
     )
 
 
@@ -229,7 +231,7 @@ def test_n_rich_windows_are_dropped_and_counted(tmp_path: Path) -> None:
     }
     ds = gconfig.validate({"datasets": {"n": raw}}, SCHEMA)["datasets"]["n"]
     summary = build_genome_dataset(
-        ds,
+        dataset_spec("n", ds),
         {"target.T": str(tmp_path / "t.bed")},
         str(prepared),
         str(tmp_path / "o/d.h5"),
@@ -268,7 +270,9 @@ def table_ds(table: dict, **over: object) -> dict:
 
 def build_table(ds: dict, files: dict, tmp_path: Path) -> tuple[dict, Store]:
     out = tmp_path / "out"
-    summary = build_table_dataset(ds, files, str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv"))
+    summary = build_table_dataset(
+        dataset_spec("t", ds), files, str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv")
+    )
     return summary, Store(out / "d.h5")
 
 
@@ -402,8 +406,9 @@ def test_pybedtools_is_imported_only_when_intervals_are_merged(genome_inputs: di
     }
     (tmp_path / "args.json").write_text(json.dumps(args))
     code = (
-        "import json, sys; from genomicdl.datasets.genome_dataset import build_genome_dataset; "
-        "a = json.load(open(sys.argv[1])); s = build_genome_dataset(a['ds'], a['files'], a['genome'], *a['out']); "
+        "import json, sys; from genomicdl.config.specs import dataset_spec; "
+        "from genomicdl.datasets.genome_dataset import build_genome_dataset; a = json.load(open(sys.argv[1])); "
+        "s = build_genome_dataset(dataset_spec('syn', a['ds']), a['files'], a['genome'], *a['out']); "
         "print(s['n_windows'], 'pybedtools' in sys.modules)"
     )
     out = subprocess.run(

@@ -12,6 +12,7 @@ import torch
 from conftest import REPO
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.sequence import encode
 from genomicdl.datasets.table_dataset import build_table_dataset
 from genomicdl.kinds.targets import Target
@@ -82,7 +83,7 @@ def test_attention_plot_of_a_saved_model(tmp_path: Path) -> None:
                  "alphabet": "protein", "kind": "multilabel", "split": {"valid": 0.2, "test": 0.2}}}  # fmt: skip
     ds = gconfig.validate({"datasets": raw, "models": ["deeploc"]}, schema)["datasets"]["d"]
     store = tmp_path / "d.h5"
-    summary = build_table_dataset(ds, {"table": str(src)}, str(store), str(tmp_path / "s.json"), str(tmp_path / "g.tsv"))  # noqa: E501
+    summary = build_table_dataset(dataset_spec("d", ds), {"table": str(src)}, str(store), str(tmp_path / "s.json"), str(tmp_path / "g.tsv"))  # noqa: E501
     target = Target.from_json(summary["target"])
     model = build_network("deeploc", target=target, window=summary["window"], alphabet="protein", variable=True,
                           params={"lstm": 8, "filters": 4})  # fmt: skip

@@ -14,6 +14,7 @@ from conftest import REPO
 
 from genomicdl.config import plan
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import GenomicdlError, InputError
 from genomicdl.datasets.homology import find_homologues
 from genomicdl.datasets.table_dataset import build_table_dataset
@@ -30,7 +31,9 @@ def validated(raw: dict) -> dict:
 
 def build(tmp_path: Path, ds: dict, files: dict) -> tuple[dict, Store]:
     out = tmp_path / "out"
-    summary = build_table_dataset(ds, files, str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv"))
+    summary = build_table_dataset(
+        dataset_spec("t", ds), files, str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv")
+    )
     return summary, Store(out / "d.h5")
 
 

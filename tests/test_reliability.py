@@ -541,13 +541,16 @@ _PEAK = """
 import resource, sys
 from pathlib import Path
 from genomicdl.config import validation as g
+from genomicdl.config.specs import dataset_spec
 from genomicdl.datasets.preprocess import build_dataset
 n, work = int(sys.argv[1]), Path(sys.argv[2])
 schema = g.load_schema(Path(sys.argv[3]))
 table = {"table": {"url": str(work / "t.tsv"), "label_columns": ["label"]}, "max_length": n}
 ds = g.validate({"datasets": {"t": table}}, schema)["datasets"]["t"]
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-build_dataset(ds, {"table": str(work / "t.tsv")}, None, *(str(work / f) for f in ("d.h5", "s.json", "gc.tsv")))
+build_dataset(
+    dataset_spec("t", ds), {"table": str(work / "t.tsv")}, None, *(str(work / f) for f in ("d.h5", "s.json", "gc.tsv"))
+)
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
 """
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import ConfigError, InputError
 from genomicdl.datasets.preprocess import build_dataset
 from genomicdl.datasets.synthetic import write_genome
@@ -154,7 +155,9 @@ def build(inputs: dict, ds: dict, out: Path) -> tuple[dict, Store]:
     if ds["signal"]["regions"]:
         files["signal.regions"] = ds["signal"]["regions"]["url"]
     genome = str(inputs["genome"])
-    summary = build_dataset(ds, files, genome, str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv"))
+    summary = build_dataset(
+        dataset_spec("sig", ds), files, genome, str(out / "d.h5"), str(out / "s.json"), str(out / "gc.tsv")
+    )
     return summary, Store(out / "d.h5")
 
 

@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import GenomicdlError
 from genomicdl.datasets.table_dataset import build_table_dataset
 
@@ -45,7 +46,7 @@ def build(tmp_path: Path, files: dict[str, str], **over: object) -> dict:
            "split": {"valid": 0.2, "leakage": "drop"}, **over}  # fmt: skip
     ds = gconfig.validate({"datasets": {"t": raw}}, SCHEMA)["datasets"]["t"]
     out = tmp_path / "out"
-    return build_table_dataset(ds, files, str(out / "d.h5"), str(out / "s.json"), str(out / "g"))
+    return build_table_dataset(dataset_spec("t", ds), files, str(out / "d.h5"), str(out / "s.json"), str(out / "g"))
 
 
 def test_mostly_n_records_are_dropped_and_counted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

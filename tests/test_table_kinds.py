@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO
 
 from genomicdl.config import validation as gconfig
+from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.datasets.table_dataset import build_table_dataset
 from genomicdl.io.store import Store
@@ -27,7 +28,9 @@ def build(tmp_path: Path, text: str, ds: dict) -> tuple[dict, Store]:
     path = tmp_path / "t.csv"
     path.write_text(text)
     out = tmp_path / "out"
-    summary = build_table_dataset(ds, {"table": str(path)}, str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv"))
+    summary = build_table_dataset(
+        dataset_spec("t", ds), {"table": str(path)}, str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv")
+    )
     return summary, Store(out / "d.h5")
 
 

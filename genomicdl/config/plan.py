@@ -14,13 +14,9 @@ from genomicdl.models.catalog import CATALOG, supported_kinds
 
 
 def dataset_kind(ds: Mapping[str, Any]) -> str:
-    """The target kind of a dataset: alignments are mutation effects, genome datasets
-    binary, tables as declared."""
-    if "alignment" in ds:
-        return "mutation_effect"
-    if "genome" in ds:
-        return "regression" if ds.get("signal") else "binary"
-    return str(ds.get("kind", "binary"))
+    """The target kind of a validated dataset (validation fills the source's kind from
+    the schema: genome binary, signal regression, alignments mutation_effect)."""
+    return str(ds["kind"])
 
 
 def same_run(model: str, balance: str) -> bool:

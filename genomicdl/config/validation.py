@@ -8,22 +8,21 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
+from genomicdl.config.sources import SPLIT_NAMES, Source, file_suffix, iter_sources, resource_files  # noqa: F401 (re-exported)
+from genomicdl.config.specs import dataset_source, dataset_specs, fill_source_defaults
 from genomicdl.core.enums import BALANCE_STRATEGIES
 from genomicdl.core.errors import ConfigError
 from genomicdl.kinds.targets import CLASS_KINDS
 from genomicdl.models.catalog import CATALOG, models_for
 
 URL_SCHEMES = ("http://", "https://", "ftp://", "file://")
-SPLIT_NAMES = ("train", "valid", "test")
 # A name that becomes a path component (dataset, task, model, ...): never . or .., no
 # leading dot (hidden files, ..) or dash (read as an option), no slash.
 SAFE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
@@ -31,14 +30,6 @@ SAFE_NAME_RULE = "letters, digits, _ . - only, not starting with a dot or dash (
 _ROMAN = re.compile(r"(X{0,3})(IX|IV|V?I{0,3})")
 _ROMAN_VALUE = {"I": 1, "V": 5, "X": 10}
 _MITO = {"m", "mt", "mito", "mitochondrion"}
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file to download: its URL (or path) and optional SHA-256."""
-
-    url: str
-    sha256: str | None = None
 
 
 # libyaml's loader when PyYAML was built with it: the same documents, ~10x faster (0.05 s less
@@ -111,7 +102,11 @@ def validate(config: Mapping[str, Any], schema: dict[str, Any]) -> dict[str, Any
 
     cfg = expand_folds(cfg)
     check_names(cfg)
+    dataset_keys = schema.get("$defs", {}).get("dataset", {}).get("properties", {})
+    for name, ds in cfg["datasets"].items():
+        fill_source_defaults(name, ds, dataset_keys)
     check_semantics(cfg)
+    dataset_specs(cfg)  # every dataset parses into its typed spec
     if "train" in schema.get("properties", {}):
         _check_dataset_train(cfg, schema["properties"]["train"])
     return cfg
@@ -166,38 +161,17 @@ def load_schema(path: str | Path) -> dict[str, Any]:
 
 
 def check_semantics(cfg: dict[str, Any]) -> None:
-    """Rules across keys: the kind of each dataset, split lists, model parameters."""
+    """Rules across keys: the source and kind of each dataset, split lists, model parameters."""
     for name, ds in cfg["datasets"].items():
         key = f"datasets.{name}"
-        has_genome = "genome" in ds or "targets" in ds
-        if "alignment" in ds or ds.get("scans"):
-            _check_alignment(key, ds, has_genome)
+        source = dataset_source(name, ds)
+        if source == "alignment":
+            _check_alignment(key, ds)
             continue
-        if has_genome and "table" in ds:
-            raise ConfigError(f"config key {key}: give either genome + targets or table, not both")
-        if not has_genome and "table" not in ds:
-            raise ConfigError(f"config key {key}: needs genome + targets or table")
-        if has_genome:
-            for part in ("genome", "targets"):
-                if part not in ds:
-                    raise ConfigError(f"config key {key}.{part}: required with genome datasets")
-            if ds["window"] is None:
-                ds["window"] = 200
-            if ds["double_stranded"] is None:
-                ds["double_stranded"] = True
-            _check_chromosome_split(key, ds["split"], ds["chrom_aliases"])
-            signal_kind = "regression" if ds.get("signal") else "binary"
-            if ds.get("signal") and ds["kind"] == "binary":
-                ds["kind"] = "regression"  # bigWig targets are signal
-            if ds["alphabet"] != "dna" or ds["kind"] != signal_kind:
-                raise ConfigError(
-                    f"config key {key}: genome + targets datasets are alphabet dna, kind {signal_kind}"
-                    + (" (bigWig targets under signal:)" if ds.get("signal") else "")
-                )
-        else:
+        if source == "table":
             _check_table(key, ds)
-            if ds["double_stranded"] is None:
-                ds["double_stranded"] = False
+        else:
+            _check_genome(key, ds, source)
         _check_target(key, ds)
     _check_dataset_models(cfg)
     _check_models_fit(cfg)
@@ -225,13 +199,22 @@ def check_semantics(cfg: dict[str, Any]) -> None:
     check_tune(cfg)
 
 
-def _check_alignment(key: str, ds: dict[str, Any], has_genome: bool) -> None:
-    """A mutation-effect dataset: an alignment (and scans), nothing of the other kinds."""
-    if "alignment" not in ds:
-        raise ConfigError(f"config key {key}.scans: needs an alignment")
-    if has_genome or "table" in ds:
-        raise ConfigError(f"config key {key}: give an alignment or genome + targets or table, not several")
+def _check_alignment(key: str, ds: dict[str, Any]) -> None:
+    """A mutation-effect dataset: one strand, kind mutation_effect."""
+    if ds["kind"] != "mutation_effect":
+        raise ConfigError(f"config key {key}.kind: alignment datasets are of kind mutation_effect, not {ds['kind']}")
     ds["double_stranded"] = False
+
+
+def _check_genome(key: str, ds: dict[str, Any], source: str) -> None:
+    """Genome windows: a chromosome split; alphabet dna; kind binary (regression with signal)."""
+    _check_chromosome_split(key, ds["split"], ds["chrom_aliases"])
+    kind = "regression" if source == "signal" else "binary"
+    if ds["alphabet"] != "dna" or ds["kind"] != kind:
+        raise ConfigError(
+            f"config key {key}: genome + targets datasets are alphabet dna, kind {kind}"
+            + (" (bigWig targets under signal:)" if source == "signal" else "")
+        )
 
 
 def _check_target(key: str, ds: dict[str, Any]) -> None:
@@ -241,6 +224,8 @@ def _check_target(key: str, ds: dict[str, Any]) -> None:
             f"config key {key}.double_stranded: protein has no reverse complement (set double_stranded: false)"
         )
     kind = ds["kind"]
+    if kind == "mutation_effect":
+        raise ConfigError(f"config key {key}.kind: mutation_effect is the kind of alignment datasets")
     if ds["classes"] is not None and kind not in CLASS_KINDS:
         raise ConfigError(f"config key {key}.classes: only for kinds {', '.join(CLASS_KINDS)}, not {kind}")
     if ds["classes"] is not None and len(ds["classes"]) < 2:
@@ -329,57 +314,6 @@ def _check_table(key: str, ds: dict[str, Any]) -> None:
         raise ConfigError(f"config key {key}.table.label_pattern: {err}") from err
     if pattern.groups < 1:
         raise ConfigError(f"config key {key}.table.label_pattern: needs one (group) for the label")
-
-
-def file_suffix(url: str) -> str:
-    """The file-type suffix of a URL or path, e.g. '.fa.gz' or '.bed'."""
-    name = PurePosixPath(urlparse(url).path if "://" in url else url).name
-    suffixes = [s for s in PurePosixPath(name).suffixes if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", s)]
-    if suffixes and suffixes[-1].lower() in (".gz", ".bgz", ".bz2", ".zst") and len(suffixes) > 1:
-        return "".join(suffixes[-2:])
-    return suffixes[-1] if suffixes else ""
-
-
-def iter_sources(ds: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
-    """Yield (role, source) for every file a dataset needs.
-
-    Roles: genome, blacklist, target.<task>, alignment, scan.<name>, table, table.<split>.
-    """
-    if "genome" in ds:
-        yield "genome", Source(ds["genome"]["url"], ds["genome"].get("sha256"))
-    for task, src in ds.get("targets", {}).items():
-        yield f"target.{task}", Source(src["url"], src.get("sha256"))
-    if ds.get("blacklist"):
-        yield "blacklist", Source(ds["blacklist"]["url"], ds["blacklist"].get("sha256"))
-    for part in ("regions", "control"):  # signal datasets: a BED of regions, a control bigWig
-        src = (ds.get("signal") or {}).get(part)
-        if src:
-            yield f"signal.{part}", Source(src["url"], src.get("sha256"))
-    if ds.get("alignment"):
-        yield "alignment", Source(ds["alignment"]["url"], ds["alignment"].get("sha256"))
-    for scan, src in ds.get("scans", {}).items():
-        yield f"scan.{scan}", Source(src["url"], src.get("sha256"))
-    table = ds.get("table")
-    if table:
-        if table.get("url"):
-            yield "table", Source(table["url"], table.get("sha256"))
-            yield from _paired_sources("table", table)
-        for split in SPLIT_NAMES:
-            if split in table:
-                yield f"table.{split}", Source(table[split]["url"], table[split].get("sha256"))
-                yield from _paired_sources(f"table.{split}", table[split])
-
-
-def _paired_sources(role: str, part: Mapping[str, Any]) -> Iterator[tuple[str, Source]]:
-    """The label and mask FASTA files paired with a table file (FLIP's layout)."""
-    for key in ("labels", "mask"):
-        if part.get(key):
-            yield f"{role}.{key}", Source(part[key]["url"], part[key].get("sha256"))
-
-
-def resource_files(ds: Mapping[str, Any]) -> dict[str, tuple[str, Source]]:
-    """Map each role to (file name under resources/<dataset>/, source)."""
-    return {role: (role + file_suffix(src.url), src) for role, src in iter_sources(ds)}
 
 
 def resolve_paths(cfg: dict[str, Any], base: str | Path) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
+from genomicdl.config.specs import GenomeSpec
 from genomicdl.core.errors import ConfigError, GenomicdlError, InputError
 from genomicdl.core.files import (
     write_json_atomic,
@@ -106,24 +107,24 @@ Windows = Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray]]  # chrom, sta
 
 
 def _window_source(
-    ds: Mapping[str, Any], files: Mapping[str, str], genome: Genome, summits: Any, names: ChromNames,
+    spec: GenomeSpec, files: Mapping[str, str], genome: Genome, summits: Any, names: ChromNames,
     splitter: SplitAssigner, tmp: Path, report: DatasetReport,
 ) -> tuple[Iterator, int, Any]:  # fmt: skip
     """(window chunks, the central core a summit must fall in, overlap coverage or None)
     of a genome dataset: tiles, or windows around peaks plus negatives; blacklist applied."""
-    window, tasks = int(ds["window"]), list(ds["targets"])
+    window, tasks = spec.window, list(spec.tasks)
     black_bed = None
     if "blacklist" in files:
-        black_bed = read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
+        black_bed = read_blacklist(files["blacklist"], genome.sizes, spec.chrom_aliases, tmp, report)
     black = IntervalSet.from_bed(black_bed.fn) if black_bed is not None else None
-    if ds["mode"] != "tiles":
-        windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, ds, tmp, report)
+    if spec.mode != "tiles":
+        windows = _peak_windows(genome, summits, tasks, black_bed, black, splitter, window, spec, tmp, report)
         return windows, window // 4, None  # a summit in the central half
-    windows = tiles(genome.sizes, names, ds["tiles"], window, black, report, not splitter.by_chrom)
+    windows = tiles(genome.sizes, names, spec.tiles, window, black, report, not splitter.by_chrom)
     coverage = None
-    if ds["tiles"]["label"] == "overlap":
-        coverage = _read_coverage(tasks, files, genome.sizes, names, ds["unknown_chroms"], tmp)
-        log.info("tiles labelled by overlap: at least %.0f%% of a bin covered", 100 * ds["tiles"]["min_overlap"])
+    if spec.tiles["label"] == "overlap":
+        coverage = _read_coverage(tasks, files, genome.sizes, names, spec.unknown_chroms, tmp)
+        log.info("tiles labelled by overlap: at least %.0f%% of a bin covered", 100 * spec.tiles["min_overlap"])
     return windows, 0, coverage  # a summit anywhere in the bin
 
 
@@ -144,43 +145,43 @@ def _write_windows(ctx: ChunkContext, windows: Iterator, chroms: list[str], leak
 
 
 def build_genome_dataset(
-    ds: Mapping[str, Any], files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
+    spec: GenomeSpec, files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
     """Windows (around peaks plus negatives, or tiles) -> store, summary and GC table."""
     t0 = time.time()
-    window = int(ds["window"])
-    tasks = list(ds["targets"])
-    seed = int(ds["seed"])
+    window = spec.window
+    tasks = list(spec.tasks)
+    seed = spec.seed
     report = DatasetReport(tasks)
     with Genome(genome_path) as genome, bed_tempdir(Path(out_store)) as tmp:
         chroms = list(genome.sizes)
-        names = ChromNames(chroms, ds["chrom_aliases"])
-        splitter = SplitAssigner(ds["split"], chroms, names, seed)
-        summits = _read_summits(tasks, files, genome.sizes, names, ds["unknown_chroms"], report)
+        names = ChromNames(chroms, spec.chrom_aliases)
+        splitter = SplitAssigner(spec.split, chroms, names, seed)
+        summits = _read_summits(tasks, files, genome.sizes, names, spec.unknown_chroms, report)
         if names.renamed:
             log.info(
                 "chromosome names reconciled with the genome: %s",
                 ", ".join(f"{a}->{b}" for a, b in sorted(names.renamed.items())),
             )
-        windows, core, coverage = _window_source(ds, files, genome, summits, names, splitter, tmp, report)
-        attrs = {"dataset_kind": "genome", "mode": ds["mode"], "split": splitter.describe()}
+        windows, core, coverage = _window_source(spec, files, genome, summits, names, splitter, tmp, report)
+        attrs = {"dataset_kind": "genome", "mode": spec.mode, "split": splitter.describe()}
         writer = StoreWriter(
             out_store, window=window, target=Target("binary", tuple(tasks)), chroms=chroms, alphabet="dna", attrs=attrs
         )
         ctx = ChunkContext(
-            genome=genome, summits=summits, core=core, window=window, max_n=ds["max_n_fraction"], seed=seed,
+            genome=genome, summits=summits, core=core, window=window, max_n=spec.max_n_fraction, seed=seed,
             splitter=splitter, leak=LeakageCheck(), writer=writer, report=report, coverage=coverage,
-            min_covered=ds["tiles"]["min_overlap"] * window,
+            min_covered=spec.tiles["min_overlap"] * window,
         )  # fmt: skip
         leak = ctx.leak
-        _write_windows(ctx, windows, chroms, ds["split"]["leakage"])
+        _write_windows(ctx, windows, chroms, spec.split["leakage"])
     summary = {
         "dataset_kind": "genome",
-        "mode": ds["mode"],
+        "mode": spec.mode,
         "window": window,
         "tasks": tasks,
         "n_windows": writer.n,
-        "negatives": dict(ds["negatives"]) if ds["mode"] == "peaks" else None,
+        "negatives": dict(spec.negatives) if spec.mode == "peaks" else None,
         "split": splitter.describe(),
         "chromosomes_renamed": names.renamed,
         "leakage_overlaps": leak.overlaps,
@@ -339,7 +340,7 @@ def _peak_windows(
     black: IntervalSet | None,
     splitter: SplitAssigner,
     window: int,
-    ds: Mapping[str, Any],
+    spec: GenomeSpec,
     tmp: Path,
     report: DatasetReport,
 ) -> Windows:
@@ -348,12 +349,12 @@ def _peak_windows(
     sizes = genome.sizes
     positives = _positive_starts(sizes, summits, tasks, window, black, report)
     exclude = _excluded(positives, window, black_bed, tmp)
-    neg_cfg, seed = ds["negatives"], int(ds["seed"])
+    neg_cfg, seed = spec.negatives, spec.seed
     strategy = neg_cfg["strategy"]
     per_positive = float(neg_cfg["per_positive"])
     if strategy == "gc_matched":
         negatives = _gc_matched(
-            genome, positives, exclude, splitter, window, neg_cfg, ds["max_n_fraction"], seed, report
+            genome, positives, exclude, splitter, window, neg_cfg, spec.max_n_fraction, seed, report
         )
     elif strategy == "flank":
         negatives = _flanks(sizes, positives, exclude, window, per_positive, seed)

@@ -1,5 +1,6 @@
 """The preprocess stage: inputs of one dataset -> the on-disk store, a summary and the
-GC table, by the dataset's source (genome windows, genome signal tracks, or a table).
+GC table, by the source of the dataset's spec (genome windows, genome signal tracks, or
+a table).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from genomicdl.config.specs import DatasetSpec, GenomeSpec, SignalSpec, TableSpec
 from genomicdl.core.errors import InputError
 from genomicdl.core.files import disk_full, disk_full_error, remove_stale_temporaries
 from genomicdl.datasets.genome_dataset import build_genome_dataset
@@ -18,9 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def build_dataset(
-    ds: Mapping[str, Any], files: Mapping[str, str], genome: str | None, out_store: str, out_summary: str, out_gc: str
+    spec: DatasetSpec, files: Mapping[str, str], genome: str | None, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
-    """Build the store of a genome dataset (``genome`` = indexed FASTA) or of a table.
+    """Build the store of a genome or signal dataset (``genome`` = indexed FASTA) or of a
+    table, by the spec's source.
 
     Errors in an input name the local copy and the URL it was downloaded from. The
     temporaries a killed earlier run left beside the outputs are removed first; a full
@@ -28,19 +31,20 @@ def build_dataset(
     """
     _remove_stale(out_store, out_summary, out_gc)
     try:
-        if "genome" in ds:
+        if isinstance(spec, GenomeSpec):
             if genome is None:
                 raise ValueError("a genome dataset needs the prepared genome")
-            build = build_signal_dataset if ds.get("signal") else build_genome_dataset
-            return build(ds, files, genome, out_store, out_summary, out_gc)
-        return build_table_dataset(ds, files, out_store, out_summary, out_gc)
+            build = build_signal_dataset if isinstance(spec, SignalSpec) else build_genome_dataset
+            return build(spec, files, genome, out_store, out_summary, out_gc)
+        if isinstance(spec, TableSpec):
+            return build_table_dataset(spec, files, out_store, out_summary, out_gc)
+        raise ValueError(f"dataset {spec.name}: the preprocess stage builds genome, signal and table datasets, "
+                         f"not {spec.source} ones")  # fmt: skip
     except InputError as err:
-        from genomicdl.config.validation import iter_sources  # jsonschema's import (0.1 s) only on this path
-
-        urls = dict(iter_sources(ds))
         for role, path in files.items():
-            if str(path) == err.path and role in urls and urls[role].url != err.path:
-                raise InputError(f"{err.path} (from {urls[role].url})", err.problem, err.line) from None
+            url = spec.urls.get(role)
+            if str(path) == err.path and url is not None and url != err.path:
+                raise InputError(f"{err.path} (from {url})", err.problem, err.line) from None
         raise
     except OSError as err:
         if not disk_full(err):

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from genomicdl.config.specs import SignalSpec
 from genomicdl.core.errors import ConfigError, GenomicdlError
 from genomicdl.core.files import write_json_atomic, write_text_atomic
 from genomicdl.core.seeds import stable_seed
@@ -41,9 +42,9 @@ from genomicdl.kinds.targets import Target
 log = logging.getLogger(__name__)
 
 
-def geometry(ds: Mapping[str, Any]) -> dict[str, int]:
+def geometry(spec: SignalSpec) -> dict[str, int]:
     """Input, output, offset and bins of a signal dataset, checked."""
-    sig, window = ds["signal"], int(ds["window"])
+    sig, window = spec.signal, spec.window
     out_len = int(sig["output_length"] or window)
     bin_size = int(sig["bin_size"] or out_len)
     if out_len > window or (window - out_len) % 2:
@@ -58,48 +59,48 @@ def geometry(ds: Mapping[str, Any]) -> dict[str, int]:
 
 
 def build_signal_dataset(
-    ds: Mapping[str, Any], files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
+    spec: SignalSpec, files: Mapping[str, str], genome_path: str, out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
     """Windows over the genome with their signal -> store, summary and GC table."""
     t0 = time.time()
-    sig, geo, seed = ds["signal"], geometry(ds), int(ds["seed"])
-    tracks = list(ds["targets"])
+    sig, geo, seed = spec.signal, geometry(spec), spec.seed
+    tracks = list(spec.tasks)
     tasks = profile_tasks(tracks, geo["bins"])
     report = DatasetReport(tracks)
     with Genome(genome_path) as genome, bed_tempdir(Path(out_store)) as tmp:
         chroms = list(genome.sizes)
-        names = ChromNames(chroms, ds["chrom_aliases"])
+        names = ChromNames(chroms, spec.chrom_aliases)
         reader = SignalReader(
             [files[f"target.{t}"] for t in tracks], genome.sizes, names,
             control=files.get("signal.control"), nan=sig["nan"], negative=sig["negative"],
         )  # fmt: skip
-        splitter = SplitAssigner(ds["split"], chroms, names, seed)
+        splitter = SplitAssigner(spec.split, chroms, names, seed)
         black = None
         if "blacklist" in files:
-            bed = read_blacklist(files["blacklist"], genome.sizes, ds["chrom_aliases"], tmp, report)
+            bed = read_blacklist(files["blacklist"], genome.sizes, spec.chrom_aliases, tmp, report)
             black = IntervalSet.from_bed(bed.fn) if bed is not None else None
         if "signal.regions" in files:
-            windows = _region_windows(files["signal.regions"], genome.sizes, names, ds, black, report)
+            windows = _region_windows(files["signal.regions"], genome.sizes, names, spec, black, report)
             mode = "regions"
         else:
-            tiles_cfg = dict(ds["tiles"], stride=ds["tiles"]["stride"] or geo["output"])
+            tiles_cfg = dict(spec.tiles, stride=spec.tiles["stride"] or geo["output"])
             windows = tiles(genome.sizes, names, tiles_cfg, geo["input"], black, report, not splitter.by_chrom)
             mode = "tiles"
         layout = {"tracks": tracks, **geo, "stat": sig["stat"], "layout": "track-major", "mode": mode,
                   "control": "signal.control" in files}  # fmt: skip
         attrs = {"dataset_kind": "genome", "mode": mode, "split": splitter.describe(), "signal": layout}
-        target = Target("regression", tuple(tasks), loss=ds["loss"])
+        target = Target("regression", tuple(tasks), loss=spec.loss)
         writer = StoreWriter(out_store, window=geo["input"], target=target, chroms=chroms, attrs=attrs)
         leak = LeakageCheck()
         try:
             progress = tqdm(unit=" windows", unit_scale=True, desc="signal", mininterval=10, file=sys.stderr)
             for chrom, starts, *_ in windows:
                 c = chroms.index(chrom)
-                split = _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, ds, report)
-                _write_jitter(writer, genome, reader, chrom, c, starts[split == 0], geo, sig, ds, seed, report)
+                split = _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, spec, report)
+                _write_jitter(writer, genome, reader, chrom, c, starts[split == 0], geo, sig, spec, seed, report)
                 progress.update(len(starts))
             progress.close()
-            leakage_verdict(leak, ds["split"]["leakage"], chroms)
+            leakage_verdict(leak, spec.split["leakage"], chroms)
             if int(report.rows.sum()) == 0:
                 raise GenomicdlError("no signal windows left; check tiles.chroms, signal.regions and the blacklist")
             writer.close()
@@ -124,20 +125,20 @@ def _labels(reader: SignalReader, chrom: str, starts: np.ndarray, geo: Mapping[s
     return bin_values(values, geo["bin_size"], stat).reshape(len(starts), -1).astype(np.float32)
 
 
-def _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, ds, report) -> np.ndarray:
+def _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, spec, report) -> np.ndarray:
     """Encode, label, split and write one chunk of windows; returns their split codes."""
     codes, gc, nfrac = window_stats(genome, chrom, starts, geo["input"])
     labels = _labels(reader, chrom, starts, geo, sig["stat"])
     cidx = np.full(len(starts), c, np.uint16)
     split = splitter.assign(cidx.astype(np.int64), starts, starts + geo["input"])
     leak.feed(cidx, starts, starts + geo["input"], split)
-    keep = nfrac <= ds["max_n_fraction"]
-    report.drop(f"windows with more than {ds['max_n_fraction']:.0%} N", int((~keep).sum()))
+    keep = nfrac <= spec.max_n_fraction
+    report.drop(f"windows with more than {spec.max_n_fraction:.0%} N", int((~keep).sum()))
     _append(writer, codes[keep], labels[keep], split[keep], cidx[keep], starts[keep], gc[keep], report)
     return np.where(keep, split, 255)
 
 
-def _write_jitter(writer, genome, reader, chrom, c, starts, geo, sig, ds, seed, report) -> None:
+def _write_jitter(writer, genome, reader, chrom, c, starts, geo, sig, spec, seed, report) -> None:
     """``jitter_copies`` shifted copies of training windows (inside the chromosome)."""
     copies, jitter = int(sig["jitter_copies"]), int(sig["jitter"])
     if not copies or not jitter or not len(starts):
@@ -148,7 +149,7 @@ def _write_jitter(writer, genome, reader, chrom, c, starts, geo, sig, ds, seed, 
         moved = np.clip(starts + rng.integers(-jitter, jitter + 1, len(starts)), 0, size - geo["input"])
         moved = np.sort(moved)
         codes, gc, nfrac = window_stats(genome, chrom, moved, geo["input"])
-        keep = nfrac <= ds["max_n_fraction"]
+        keep = nfrac <= spec.max_n_fraction
         labels = _labels(reader, chrom, moved, geo, sig["stat"])
         n = int(keep.sum())
         cidx = np.full(n, c, np.uint16)
@@ -163,18 +164,18 @@ def _append(writer, codes, labels, split, cidx, starts, gc, report) -> None:
 
 
 def _region_windows(
-    path: str, sizes: Mapping[str, int], names: ChromNames, ds: Mapping[str, Any], black: IntervalSet | None,
+    path: str, sizes: Mapping[str, int], names: ChromNames, spec: SignalSpec, black: IntervalSet | None,
     report: DatasetReport,
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Windows centred on the regions of a BED (summit column or midpoint), sorted per
     chromosome; windows past a chromosome's end or on the blacklist are dropped and counted."""
     stats = IntervalStats()
     by_chrom: dict[str, list[int]] = {}
-    for chrom, s, _ in read_intervals(path, sizes, names, ds["unknown_chroms"], stats):
-        by_chrom.setdefault(chrom, []).append(s - int(ds["window"]) // 2)
+    for chrom, s, _ in read_intervals(path, sizes, names, spec.unknown_chroms, stats):
+        by_chrom.setdefault(chrom, []).append(s - spec.window // 2)
     report.drop("regions on chromosomes absent from the genome", stats.dropped_unknown_chrom)
     report.drop("regions past a chromosome end", stats.dropped_out_of_bounds)
-    window = int(ds["window"])
+    window = spec.window
     for chrom in sizes:
         if chrom not in by_chrom:
             continue

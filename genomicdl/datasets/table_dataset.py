@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from genomicdl.config.specs import TableSpec
 from genomicdl.core import sequence
 from genomicdl.core.errors import GenomicdlError, InputError
 from genomicdl.core.files import write_json_atomic, write_text_atomic
@@ -120,11 +121,11 @@ class Folds:
 class TableDataset:
     """One table dataset's settings, its files and the two passes over them."""
 
-    def __init__(self, ds: Mapping[str, Any], files: Mapping[str, str]) -> None:
-        self.ds, self.files = ds, files
-        self.table, self.seed = ds["table"], int(ds["seed"])
-        self.alphabet = sequence.get(ds["alphabet"])
-        self.kind = ds["kind"]
+    def __init__(self, spec: TableSpec, files: Mapping[str, str]) -> None:
+        self.spec, self.files = spec, files
+        self.table, self.seed = spec.table, spec.seed
+        self.alphabet = sequence.get(spec.alphabet)
+        self.kind = spec.kind
         self.roles = [r for r in ("table", "table.train", "table.valid", "table.test") if r in files]
         self.columns = tasks_of(self.settings(self.roles[0]), files[self.roles[0]])
         for role in self.roles[1:]:
@@ -133,13 +134,13 @@ class TableDataset:
                 raise InputError(files[role], f"label columns {theirs} differ from "
                                  f"{self.columns} of {files[self.roles[0]]}")  # fmt: skip
         self.parser = LabelParser(
-            self.kind, columns=self.columns, classes=ds["classes"], class_map=ds["class_map"],
+            self.kind, columns=self.columns, classes=spec.classes, class_map=spec.class_map,
             separator=self.table["label_separator"], position_separator=self.table["position_separator"],
             multiple=self.table.get("multiple_labels", "error"),
         )  # fmt: skip
-        self.folds = Folds.of(ds["split"])
-        self.shape = Shape(ds["window"], int(ds["max_length"]), ds["too_long"], ds["crop"])
-        split_cfg = ds["split"]
+        self.folds = Folds.of(spec.split)
+        self.shape = Shape(spec.window, int(spec.max_length), spec.too_long, spec.crop)
+        split_cfg = spec.split
         self.valid_frac = 0.0 if "table.valid" in files else float(split_cfg["valid"])
         self.test_frac = 0.0 if "table.test" in files else float(split_cfg["test"])
 
@@ -152,8 +153,8 @@ class TableDataset:
     def settings(self, role: str) -> dict[str, Any]:
         """How to read one file: the table's settings, the file's overrides, the folds column."""
         out = {**self.table, **self.overrides(role)}
-        out["group_column"] = self.ds["split"].get("folds") if "." not in role or role == "table.train" else None
-        out["max_field"] = field_limit(max(self.ds["window"] or 0, int(self.ds["max_length"])))
+        out["group_column"] = self.spec.split.get("folds") if "." not in role or role == "table.train" else None
+        out["max_field"] = field_limit(max(self.spec.window or 0, int(self.spec.max_length)))
         return out
 
     def stream(self, role: str) -> Iterator[tuple[Record, str]]:
@@ -172,7 +173,7 @@ class TableDataset:
                 split = rec.split
             elif self.folds is not None:
                 split = self.folds.split(rec, self.files[role], u)
-            elif self.ds["split"].get("families"):
+            elif self.spec.split.get("families"):
                 split = self.family_splits(role)[index]
             elif self.locus_splits(role) is not None:
                 split = self.locus_splits(role)[index]
@@ -190,10 +191,10 @@ class TableDataset:
 
             seqs = [rec.seq.upper() for rec in iter_records(self.files[role], self.settings(role), {})]
             splits, fam = family_split(seqs, self.valid_frac, self.test_frac, self.seed,
-                                       max_mismatches=int(self.ds["split"]["families"]["max_mismatches"]))  # fmt: skip
+                                       max_mismatches=int(self.spec.split["families"]["max_mismatches"]))  # fmt: skip
             log.info("%s: %d sequences in %d families (within %d mismatches), whole families split",
                      self.files[role], len(seqs), len(set(fam.tolist())),
-                     self.ds["split"]["families"]["max_mismatches"])  # fmt: skip
+                     self.spec.split["families"]["max_mismatches"])  # fmt: skip
             cache[role] = list(splits)
             self.__dict__.setdefault("near_duplicates", {})[role] = self._near_duplicates(seqs, splits)
         return cache[role]
@@ -205,7 +206,7 @@ class TableDataset:
         cache = self.__dict__.setdefault("_loci", {})
         if role in cache:
             return cache[role]
-        setting, path = self.ds["split"].get("by_locus", "auto"), self.files[role]
+        setting, path = self.spec.split.get("by_locus", "auto"), self.files[role]
         cache[role] = None
         if setting is False or not (self.valid_frac or self.test_frac):
             return None
@@ -225,7 +226,7 @@ class TableDataset:
                 return None
             loci.append(locus)
         splits, counts = locus_splits(loci, self.valid_frac, self.test_frac, self.seed,
-                                      int(self.ds["split"].get("locus_gap", 0)))  # fmt: skip
+                                      int(self.spec.split.get("locus_gap", 0)))  # fmt: skip
         log.info("%s: %d windows in %d loci (%d share a locus): whole loci split", path, counts["windows"],
                  counts["loci"], counts["windows_sharing_a_locus"])  # fmt: skip
         self.__dict__.setdefault("locus_report", {})[role] = counts
@@ -237,7 +238,7 @@ class TableDataset:
         check for near-identical sequences; zero by construction of a family split)."""
         from genomicdl.datasets.families import near_duplicates
 
-        k = int(self.ds["split"]["families"]["max_mismatches"])
+        k = int(self.spec.split["families"]["max_mismatches"])
         train = [q for q, sp in zip(seqs, splits) if sp == "train"]
         out = {}
         for held in ("valid", "test"):
@@ -254,14 +255,14 @@ class TableDataset:
         try:
             return sequence.encode(rec.seq, self.alphabet)
         except sequence.AlphabetError as err:
-            if self.ds["bad_letters"] == "drop":
+            if self.spec.bad_letters == "drop":
                 return None
             raise InputError(self.files[role], f"record {rec.id!r}: {err}", rec.line) from None
 
     def mostly_unknown(self, codes: np.ndarray) -> bool:
         """Whether more than ``max_n_fraction`` of a DNA/RNA record's letters are N
         (proteins keep every record: X marks a residue, not a placeholder)."""
-        limit = float(self.ds.get("max_n_fraction", 1.0))
+        limit = float(self.spec.max_n_fraction)
         if limit >= 1.0 or not self.alphabet.has_complement:
             return False
         return float(np.mean(codes == self.alphabet.unknown)) > limit
@@ -269,7 +270,7 @@ class TableDataset:
     @property
     def unknown_reason(self) -> str:
         letter = self.alphabet.unknown_letter
-        return f"records more than {float(self.ds['max_n_fraction']):.0%} {letter} (max_n_fraction)"
+        return f"records more than {float(self.spec.max_n_fraction):.0%} {letter} (max_n_fraction)"
 
     def labels(self, rec: Record, role: str, n: int) -> Any:
         """The record's labels, kind-shaped; a bad one is an error naming file, line and record."""
@@ -325,7 +326,7 @@ class TableDataset:
 
     @property
     def homology(self) -> dict[str, Any]:
-        return self.ds["split"].get("homology") or {"policy": "off"}
+        return self.spec.split.get("homology") or {"policy": "off"}
 
     def labels_length_check(self, rec: Record, role: str, n: int) -> None:
         tokens = self.parser._tokens(rec.labels[0], self.settings(role)["position_separator"])
@@ -337,10 +338,10 @@ class TableDataset:
         classes = tuple(self.parser.classes or ())
         if self.kind in ("multiclass", "per_position"):
             name = self.table["task"] if self.table["task"] != "label" else self.columns[0]
-            return Target(self.kind, (name,), classes, self.ds["loss"])
+            return Target(self.kind, (name,), classes, self.spec.loss)
         if self.kind == "multilabel":
-            return Target(self.kind, classes, classes, self.ds["loss"])
-        return Target(self.kind, tuple(self.columns), (), self.ds["loss"])
+            return Target(self.kind, classes, classes, self.spec.loss)
+        return Target(self.kind, tuple(self.columns), (), self.spec.loss)
 
 
 def _leak_examples(tab: TableDataset, shared: np.ndarray, limit: int = 3) -> str:
@@ -537,20 +538,20 @@ def _write_records(tab: TableDataset, buf: RowBuffer, *, homologues: set[str], d
 
 
 def build_table_dataset(
-    ds: Mapping[str, Any], files: Mapping[str, str], out_store: str, out_summary: str, out_gc: str
+    spec: TableSpec, files: Mapping[str, str], out_store: str, out_summary: str, out_gc: str
 ) -> dict[str, Any]:
     """Labelled sequences (one file or one per split) -> store, summary and GC table."""
     t0 = time.time()
-    tab = TableDataset(ds, files)
+    tab = TableDataset(spec, files)
     fp = tab.first_pass()
-    drop, n_leaks = _leakage(fp, ds["split"]["leakage"], tab)
+    drop, n_leaks = _leakage(fp, spec.split["leakage"], tab)
     homologues, homology = _homology(fp, tab.homology)
     target = tab.target()
     nucleotide = tab.alphabet.has_complement
     complete = {s for s in SPLITS if fp.pos[s] and not fp.neg[s]} if nucleotide and target.kind == "binary" else set()
     if complete:
         log.info("splits %s hold positives only: adding %s dinucleotide-shuffled negatives per positive",
-                 sorted(complete), ds["negatives"]["per_positive"])  # fmt: skip
+                 sorted(complete), spec.negatives["per_positive"])  # fmt: skip
     width = tab.shape.window or fp.longest
     report = DatasetReport(list(target.classes) if target.kind == "multiclass" else list(target.tasks)
                            if target.kind != "per_position" else [])  # fmt: skip
@@ -559,7 +560,7 @@ def build_table_dataset(
     try:
         buf = RowBuffer(writer, report, target, nucleotide)
         fitted = _write_records(tab, buf, homologues=homologues, drop=drop, complete=complete,
-                                per_positive=float(ds["negatives"]["per_positive"]), report=report)  # fmt: skip
+                                per_positive=float(spec.negatives["per_positive"]), report=report)  # fmt: skip
         buf.flush()
         writer.close()
     except BaseException:
@@ -572,7 +573,7 @@ def build_table_dataset(
         log.info("non-standard letters read as others: %s", dict(fp.nonstandard))
     if fitted["cropped"] or fitted["padded"]:
         log.info(
-            "sequences fitted to %d: %d cropped (%s), %d padded", width, fitted["cropped"], ds["crop"], fitted["padded"]
+            "sequences fitted to %d: %d cropped (%s), %d padded", width, fitted["cropped"], spec.crop, fitted["padded"]
         )
     summary = {
         "dataset_kind": "table",
@@ -588,7 +589,7 @@ def build_table_dataset(
         "nonstandard_letters": dict(fp.nonstandard),
         "leakage_shared_sequences": n_leaks,
         "leakage_near_duplicates": getattr(tab, "near_duplicates", None),
-        "leakage_policy": ds["split"]["leakage"],
+        "leakage_policy": spec.split["leakage"],
         "locus_split": getattr(tab, "locus_report", None),
         "homology": homology,
         "generated_negatives_for": sorted(complete),

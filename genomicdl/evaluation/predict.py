@@ -26,6 +26,7 @@ from genomicdl.core.files import atomic_output, write_json_atomic
 from genomicdl.core.sequence import centred_in_window as fit
 from genomicdl.core.sequence_torch import DeviceEncoder
 from genomicdl.io.genome import ChromNames, Genome, read_intervals
+from genomicdl.io.store import window_of
 from genomicdl.kinds.signal_layout import layout
 from genomicdl.kinds.targets import Target
 from genomicdl.training.inference import load_network, rc_label_columns, resolve_device
@@ -91,7 +92,7 @@ def load_predictor(model_path: str | Path, device: str = "cpu") -> Predictor:
         kinds = "binary, multilabel and regression"
         raise ValueError(f"{model_path}: predict writes tracks of {kinds} models, not {target.kind}")
     tracks, bins = layout(target.tasks) if target.kind == "regression" else (list(target.tasks), 1)
-    window = int(meta["window"])
+    window = window_of(meta, model_path)
     # the span the labels (and so the outputs) cover: the dataset's, recorded at training
     out_len = int(meta.get("output_length") or getattr(model, "output_length", window))
     return Predictor(model, meta, target, DeviceEncoder(dev, meta["alphabet"]), window, out_len, bins, tracks,

@@ -308,7 +308,7 @@ def recovered(matches: pd.DataFrame, names: list[str], top: int, max_q: float = 
 def default_settings() -> dict[str, Any]:
     """The schema's defaults of the interpret block (for use outside the workflow)."""
     from genomicdl.config import validation as gconfig
-    schema = gconfig.load_schema(Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml")
+    schema = gconfig.load_schema(Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml")
     props = schema["properties"]["interpret"]
 
     def fill(node: Mapping[str, Any]) -> Any:

@@ -39,6 +39,7 @@ from genomicdl.core.numtext import format_rows
 from genomicdl.core.sequence_torch import DeviceEncoder
 from genomicdl.io.bgzf import BgzfWriter
 from genomicdl.io.genome import ChromNames, Genome, to_codes
+from genomicdl.io.store import window_of
 from genomicdl.io.vcf import Allele, VcfReader, allele_kind, drop_info
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class NetworkScorer:
             if isinstance(module, torch.nn.ReLU):
                 module.inplace = True
         self.tasks = list(meta["tasks"])
-        self.window = int(meta["window"])
+        self.window = window_of(meta, "the network's metadata")
         self.rc_average = bool(meta.get("rc_average"))
         self.batch_size = batch_size
         self.batcher = DeviceEncoder(torch.device(device), meta.get("alphabet", "dna"))
@@ -105,7 +106,7 @@ class BaselineScorer:
     def __init__(self, model: Any, meta: Mapping[str, Any]) -> None:
         self.model = model
         self.tasks = list(meta["tasks"])
-        self.window = int(meta["window"])
+        self.window = window_of(meta, "the baseline's metadata")
 
     def score(self, ref: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes = np.concatenate([ref, alt])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,15 @@ def _damaged(path: str, err: Exception) -> StoreDamagedError:
     )
 
 
+def window_of(meta: Mapping[str, Any], where: str | Path) -> int:
+    """The input window (bp) a store, a trained model or a predict sidecar records under
+    ``window``: the one reader of that key, failing with the file's name when it lacks it."""
+    try:
+        return int(meta["window"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{where}: records no window (made by another version? rerun the step that made it)") from err
+
+
 class Store:
     """Read access to a store: metadata in memory (a few bytes per row), sequences streamed."""
 
@@ -231,7 +240,7 @@ class Store:
         attrs = self._h5.attrs
         if attrs.get("format") != FORMAT:
             raise ValueError(f"{self.path}: not a {FORMAT} file (made by another version? rerun preprocess)")
-        self.window = int(attrs["window"])
+        self.window = window_of(attrs, self.path)
         self.target = Target.from_json(json.loads(attrs["target"]))
         self.kind = self.target.kind
         self.tasks: list[str] = list(self.target.tasks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,20 @@ log = logging.getLogger(__name__)
 
 
 def prepare_dataset(
-    path: str | Path, *, out: str | Path, summary: str | Path, settings: dict[str, Any], threads: int = 1
+    path: str | Path, *, out: str | Path, summary: str | Path, settings: Mapping[str, Any], threads: int = 1
 ) -> dict[str, Any]:
-    """Filter and encode the alignment, add its sequence weights, write the summary JSON."""
+    """Filter and encode the alignment, add its sequence weights, write the summary JSON.
+
+    ``settings``: the validated alignment section (AlignmentSpec.alignment; focus, theta,
+    max_gap_fraction, min_coverage, every default filled from the schema)."""
     torch.set_num_threads(max(1, threads))
     start = time.time()
     with atomic_output(out) as tmp:
         counts = prepare_alignment(
-            path, tmp, focus=settings.get("focus"), max_gap_fraction=settings.get("max_gap_fraction", 0.3),
-            min_coverage=settings.get("min_coverage", 0.5),
+            path, tmp, focus=settings["focus"], max_gap_fraction=float(settings["max_gap_fraction"]),
+            min_coverage=float(settings["min_coverage"]),
         )
-        theta = settings.get("theta", 0.2)
+        theta = float(settings["theta"])
         with h5py.File(tmp, "a") as h5:
             dataset = h5["codes"]
             n = dataset.shape[0]

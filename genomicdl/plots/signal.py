@@ -17,6 +17,7 @@ import pyBigWig
 
 from genomicdl.config.validation import chrom_key
 from genomicdl.core.errors import GenomicdlError
+from genomicdl.io.store import window_of
 from genomicdl.plots.evaluation import Out, _save
 
 #: Bases shown by default: a few yeast genes.
@@ -166,11 +167,12 @@ def signal_tracks(
 
     if not predicted:
         raise GenomicdlError(f"{dataset}: no predicted tracks to plot")
-    meta = json.loads((Path(next(iter(predicted.values()))) / "predict.json").read_text())
+    sidecar = Path(next(iter(predicted.values()))) / "predict.json"
+    meta = json.loads(sidecar.read_text())
     chrom = next((c for c in chroms if c in meta["chroms"]), None)
     if chrom is None:
         raise GenomicdlError(f"{dataset}: none of {chroms} was predicted (predict.json has {meta['chroms']})")
-    bin_size, margin = int(meta["bin_size"]), int(meta["window"])
+    bin_size, margin = int(meta["bin_size"]), window_of(meta, sidecar)
     first_track = Path(next(iter(predicted.values()))) / f"{meta['tracks'][0]}.bw"
     bw = pyBigWig.open(str(first_track))
     size = int(bw.chroms(chrom))

@@ -93,7 +93,7 @@ def launch_command(spec: str | Path, processes: int, nodes: int) -> list[str]:
 def worker_env(threads: int) -> dict[str, str]:
     """The environment of the ranks: this genomicdl importable, thread pools bounded."""
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding genomicdl/
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = str(threads)

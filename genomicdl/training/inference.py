@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from genomicdl.core.sequence_torch import DeviceEncoder, reversal_index
-from genomicdl.io.store import Store
+from genomicdl.io.store import Store, window_of
 from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
 from genomicdl.training.checkpoints import MODEL_FORMAT, load_torch
@@ -116,7 +116,7 @@ def load_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
     model = build_network(
         saved["model"],
         target=Target.from_json(saved["target"]),
-        window=saved["window"],
+        window=window_of(saved, path),
         alphabet=saved["alphabet"],
         variable=saved["variable"],
         params=saved["params"],

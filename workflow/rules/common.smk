@@ -13,6 +13,7 @@ sys.path.insert(0, str(REPO))
 
 from genomicdl.config import validation as gconfig  # noqa: E402
 from genomicdl.config import plan  # noqa: E402
+from genomicdl.config.specs import dataset_specs  # noqa: E402
 from genomicdl.training.devices import has_gpu  # noqa: E402
 from genomicdl.core.errors import ConfigError  # noqa: E402
 from genomicdl.models.catalog import CATALOG  # noqa: E402
@@ -42,6 +43,7 @@ config.update(_validated)
 validate(config, str(SCHEMA), set_default=False)  # defaults filled above
 
 DATASETS = config["datasets"]
+SPECS = dataset_specs(config)  # typed data settings; their source decides the stages
 TORCH_MODELS = [m for m in config["models"] if CATALOG[m].family == "torch"]
 BASELINE_MODELS = [m for m in config["models"] if CATALOG[m].family == "sklearn"]
 USE_GPU = config["train"]["device"] == "cuda" or (
@@ -96,7 +98,7 @@ def data_config(dataset):
 
 
 def is_genome_dataset(dataset):
-    return "genome" in DATASETS[dataset]
+    return SPECS[dataset].is_genome
 
 
 def model_file(wildcards):
@@ -176,10 +178,10 @@ def preprocess_mem_mb(wildcards, input):
     """Preprocess memory: twice the inputs, plus RECORD_BYTES per character of the longest
     record a table dataset may hold (max_length or window: one long record widens every
     store row and buffer), plus 200 MB; at least 2000."""
-    ds = DATASETS[wildcards.dataset]
+    spec = SPECS[wildcards.dataset]
     longest = 0
-    if "table" in ds:
-        longest = max(ds.get("window") or 0, ds.get("max_length") or 0)
+    if spec.source == "table":
+        longest = max(spec.window or 0, spec.max_length)
     return mb(2 * input.size_mb + longest * RECORD_BYTES / 2**20 + 200, 1, 2000)
 
 
@@ -247,7 +249,7 @@ def predict_targets():
                 paths.run_path(f"{paths.PREDICT_DIR}/contributions", (d, m, b, s))
                 for m, b, s in predicted_runs(d)
             ]
-        if DATASETS[d].get("signal") and predicted_runs(d):
+        if SPECS[d].source == "signal" and predicted_runs(d):
             targets.append(paths.fill(f"{paths.PLOTS}/tracks.png", dataset=d))
     return targets
 
