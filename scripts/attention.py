@@ -1,11 +1,6 @@
 """Snakemake entry of rule attention: attention plot and table of one DeepLoc-style network."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.plots.protein import attention_run
 
 run_step(

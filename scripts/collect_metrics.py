@@ -1,12 +1,7 @@
 """Snakemake entry of rule collect_metrics: every run's metrics in benchmark.tsv and
 metrics.tsv, with seed ensembles from the runs' arrays."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.evaluation.benchmark import run_collect
 
 smk = snakemake
@@ -15,9 +10,7 @@ run_step(
     lambda: run_collect(
         list(smk.input.metrics),
         arrays={tuple(map(str, run)): path for run, path in zip(smk.params.runs, smk.input.arrays)},
-        bootstrap=smk.params.bootstrap,
-        min_positives=smk.params.min_positives,
-        out_table=smk.output.table,
+        bootstrap=smk.params.bootstrap, min_positives=smk.params.min_positives, out_table=smk.output.table,
         out_metrics=smk.output.metrics,
     ),
 )

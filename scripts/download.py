@@ -1,11 +1,6 @@
 """Snakemake entry of rule download: fetch one input, verify its checksum."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.io.download import fetch
 
 source = snakemake.params.source

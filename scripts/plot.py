@@ -1,11 +1,6 @@
 """Snakemake entry of the plot_* rules: one plot each, chosen by the rule's name."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 import pandas as pd
 
 from genomicdl.plots import evaluation as plots

@@ -1,12 +1,6 @@
 """Snakemake entry of plot_signal_tracks: predicted beside measured tracks of a signal dataset."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
-
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.plots.evaluation import labels_for
 from genomicdl.plots.signal import signal_tracks
 

@@ -1,13 +1,8 @@
 """Snakemake entry of rules predict_chrom, predict_tracks and predict_contributions."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.io.genome import Genome
 from genomicdl.evaluation.predict import contributions, merge_tracks, predict_chromosome, region_centres
-from genomicdl.core.runner import run_step
 
 
 def _merge():

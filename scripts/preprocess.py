@@ -1,12 +1,7 @@
 """Snakemake entry of rule preprocess: inputs -> dataset store, summary, GC table."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.config.specs import dataset_spec
-from genomicdl.core.runner import run_step
 from genomicdl.datasets.preprocess import build_dataset
 from genomicdl.io.integrity import verify_inputs
 

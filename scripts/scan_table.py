@@ -1,12 +1,7 @@
 """Snakemake entry of rule scan_table: rho per scan and model, and the models' ensemble."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.mutation.table import scan_table, write_scan_table
-from genomicdl.core.runner import run_step
 
 
 def main():

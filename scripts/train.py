@@ -1,11 +1,6 @@
 """Snakemake entry of rule train_network: train one neural network."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
-from genomicdl.core.runner import run_step
+from _entry import run_step  # first: this checkout on sys.path
 from genomicdl.training.engine import train_network
 from genomicdl.training.ddp_launch import launch, ranks
 

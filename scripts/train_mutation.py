@@ -1,14 +1,9 @@
 """Snakemake entry of rule train_mutation: fit one mutation-effect model (one seed)."""
 
+from _entry import run_step  # first: this checkout on sys.path
 import logging
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent))
-
 from genomicdl.core.files import write_json_atomic
 from genomicdl.mutation.train import split_params, train_mutation
-from genomicdl.core.runner import run_step
 
 
 def main():

@@ -213,6 +213,9 @@ def third_party(modules: set[str] | frozenset[str]) -> set[str]:
 def script_packages(script: Path) -> set[str]:
     """Top-level third-party import names a rule's script can reach (see the module doc)."""
     top, lazy, _ = imports(script)
+    for helper in [m for m in top if (script.parent / f"{m}.py").is_file()]:  # scripts/_entry.py, the shim
+        helper_top, helper_lazy, _ = imports(script.parent / f"{helper}.py")
+        top, lazy = (top - {helper}) | helper_top, lazy | helper_lazy
     needed = third_party(top | lazy)
     entries = {m for m in top | lazy if is_own(m) and module_path(m)}
     todo = set(entries)

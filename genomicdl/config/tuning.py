@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from genomicdl.config import paths
 from genomicdl.core.errors import ConfigError
 from genomicdl.models.catalog import CATALOG, TRAIN_PARAMS, Range
 
@@ -107,8 +108,10 @@ def tuned_settings(
 
 
 def best_path(config: Mapping[str, Any], dataset: str, model: str) -> str | None:
-    """results/tune/<dataset>/<model>/best.yaml when the stage tunes (dataset, model)."""
-    return f"results/tune/{dataset}/{model}/best.yaml" if (dataset, model) in tuned_pairs(config) else None
+    """The study's choice (paths.TUNE_BEST) when the stage tunes (dataset, model)."""
+    if (dataset, model) not in tuned_pairs(config):
+        return None
+    return paths.fill(paths.TUNE_BEST, dataset=dataset, model=model)
 
 
 def trial_index(config: Mapping[str, Any], dataset: str, model: str) -> str:
@@ -116,7 +119,7 @@ def trial_index(config: Mapping[str, Any], dataset: str, model: str) -> str:
     run = tuning_run(config, dataset, model)
     if run is None:
         raise ConfigError(f"config key tune: no planned run of {model} on {dataset} to tune")
-    return f"data/{dataset}/rebalance/{run[0]}/{run[1]}/index.npz"
+    return paths.fill(paths.INDEX, dataset=dataset, balance=run[0], seed=run[1])
 
 
 def train_settings(config: Mapping[str, Any], dataset: str, model: str) -> tuple[dict[str, Any], dict[str, Any]]:

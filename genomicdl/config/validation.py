@@ -17,6 +17,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from genomicdl.config.sources import SPLIT_NAMES, Source, file_suffix, iter_sources, resource_files  # noqa: F401 (re-exported)
 from genomicdl.config.specs import dataset_source, dataset_specs, fill_source_defaults
+from genomicdl.core.enums import BALANCE_STRATEGIES
 from genomicdl.core.errors import ConfigError
 from genomicdl.kinds.targets import CLASS_KINDS
 from genomicdl.models.catalog import CATALOG, models_for
@@ -150,8 +151,13 @@ def check_names(cfg: Mapping[str, Any]) -> None:
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:
-    """Load the workflow's config schema."""
-    return load_yaml(path)
+    """Load the workflow's config schema, with the enumerations that live in Python
+    (genomicdl.core.enums) injected: the balance strategies."""
+    schema = load_yaml(path)
+    balance = schema.get("properties", {}).get("balance")
+    if balance is not None:
+        balance["items"]["enum"] = list(BALANCE_STRATEGIES)
+    return schema
 
 
 def check_semantics(cfg: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genomicdl.core.enums import BALANCE_STRATEGIES
 from genomicdl.core.files import atomic_output, write_text_atomic
 from genomicdl.core.seeds import stable_seed
 from genomicdl.io.store import Store
@@ -28,7 +29,7 @@ from genomicdl.kinds import get
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("none", "class_weight", "undersample", "oversample", "focal")
+STRATEGIES = BALANCE_STRATEGIES  # the one list, in genomicdl.core.enums
 COUNT_COLUMNS = ("stage", "task", "positives", "negatives", "positive_fraction", "pos_weight")
 
 

@@ -13,17 +13,17 @@ rule benchmark:
 
 rule collect_metrics:
     input:
-        metrics=run_files("results/{dataset}/{model}/{balance}/{seed}/metrics.tsv"),
-        arrays=run_files("results/{dataset}/{model}/{balance}/{seed}/arrays.npz"),
+        metrics=run_files(paths.METRICS),
+        arrays=run_files(paths.ARRAYS),
     output:
         table=report(
-            "results/benchmark.tsv",
+            paths.BENCHMARK_TABLE,
             caption="../report/benchmark.rst",
             category="benchmark",
             labels={"table": "every run"},
         ),
         metrics=report(
-            "results/metrics.tsv",
+            paths.METRICS_TABLE,
             caption="../report/metrics.rst",
             category="benchmark",
             labels={"table": "every metric"},
@@ -46,30 +46,30 @@ rule collect_metrics:
 
 rule summarize:
     input:
-        table="results/benchmark.tsv",
-        metrics="results/metrics.tsv",
-        arrays=run_files("results/{dataset}/{model}/{balance}/{seed}/arrays.npz"),
+        table=paths.BENCHMARK_TABLE,
+        metrics=paths.METRICS_TABLE,
+        arrays=run_files(paths.ARRAYS),
     output:
         summary=report(
-            "results/summary.tsv",
+            paths.SUMMARY_TABLE,
             caption="../report/summary.rst",
             category="benchmark",
             labels={"table": "summary over seeds"},
         ),
         comparisons=report(
-            "results/comparisons.tsv",
+            paths.COMPARISONS_TABLE,
             caption="../report/comparisons.rst",
             category="benchmark",
             labels={"table": "paired comparisons"},
         ),
         published=report(
-            "results/published.tsv",
+            paths.PUBLISHED_TABLE,
             caption="../report/published.rst",
             category="benchmark",
             labels={"table": "published figures"},
         ),
         markdown=report(
-            "results/benchmark.md",
+            paths.BENCHMARK_MARKDOWN,
             caption="../report/benchmark_md.rst",
             category="benchmark",
             labels={"table": "Markdown summary"},
@@ -98,27 +98,87 @@ rule summarize:
         "../../scripts/summarize.py"
 
 
-rule plot_predictions:
+# The plot rules: plot_gc holds the block they share (log, env, threads, resources,
+# script: scripts/plot.py draws the plot the rule's name says); the others reuse it.
+
+
+rule plot_gc:
     input:
-        lambda w: [
-            f"results/{d}/{m}/{b}/{s}/arrays.npz"
-            for d, m, b, s in runs(w.dataset)
-            if s == config["seeds"][0]
-        ],
+        paths.GC,
     output:
-        png=report(
-            "results/plots/{dataset}/predictions.png",
-            caption="../report/predictions.rst",
-            category="{dataset}",
-            subcategory="evaluation",
-            labels={"plot": "confusion matrix or predicted vs measured"},
-        ),
-        svg="results/plots/{dataset}/predictions.svg",
+        **plot_output("gc", "gc_plot", "data", "GC distributions", svg=False),
     log:
-        "logs/plot/{dataset}/predictions.log",
+        plot_log("gc"),
     conda:
         "../../envs/report.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/plot.py"
+
+
+use rule plot_gc as plot_benchmark with:
+    input:
+        paths.SUMMARY_TABLE,
+    output:
+        **plot_output("benchmark", "benchmark_plot", "benchmark", "benchmark with CIs"),
+    log:
+        plot_log("benchmark"),
+
+
+use rule plot_gc as plot_training with:
+    input:
+        lambda w: [
+            paths.run_path(paths.HISTORY, run)
+            for run in runs(w.dataset)
+            if run[1] in TORCH_MODELS
+        ],
+    output:
+        **plot_output("training", "training", "training", "training curves", svg=False),
+    log:
+        plot_log("training"),
+    params:
+        runs=lambda w: [
+            (m, b, s) for _, m, b, s in runs(w.dataset) if m in TORCH_MODELS
+        ],
+
+
+use rule plot_gc as plot_class_balance with:
+    input:
+        lambda w: expand(
+            paths.COUNTS,
+            dataset=w.dataset,
+            balance=config["balance"],
+            seed=config["seeds"][0],
+        ),
+    output:
+        **plot_output(
+            "class_balance", "class_balance", "rebalance", "class counts", svg=False
+        ),
+    log:
+        plot_log("class_balance"),
+    params:
+        strategies=config["balance"],
+
+
+use rule plot_gc as plot_predictions with:
+    input:
+        lambda w: [
+            paths.run_path(paths.ARRAYS, run)
+            for run in runs(w.dataset)
+            if run[3] == config["seeds"][0]
+        ],
+    output:
+        **plot_output(
+            "predictions",
+            "predictions",
+            "evaluation",
+            "confusion matrix or predicted vs measured",
+        ),
+    log:
+        plot_log("predictions"),
     resources:
         mem_mb=lambda w, input: mb(input.size_mb, 10, 1000),
         runtime=10,
@@ -126,155 +186,21 @@ rule plot_predictions:
         runs=lambda w: [
             (m, b, None) for _, m, b, s in runs(w.dataset) if s == config["seeds"][0]
         ],
-    script:
-        "../../scripts/plot.py"
 
 
-rule plot_roc_pr:
+use rule plot_predictions as plot_roc_pr with:
     input:
-        lambda w: run_files(
-            "results/{dataset}/{model}/{balance}/{seed}/predictions.tsv.gz", w.dataset
-        ),
+        lambda w: run_files(paths.PREDICTIONS, w.dataset),
     output:
-        png=report(
-            "results/plots/{dataset}/roc_pr.png",
-            caption="../report/roc_pr.rst",
-            category="{dataset}",
-            subcategory="evaluation",
-            labels={"plot": "ROC and PR curves"},
-        ),
-        svg="results/plots/{dataset}/roc_pr.svg",
+        **plot_output("roc_pr", "roc_pr", "evaluation", "ROC and PR curves"),
     log:
-        "logs/plot/{dataset}/roc_pr.log",
-    conda:
-        "../../envs/report.yaml"
-    threads: 1
-    resources:
-        mem_mb=lambda w, input: mb(input.size_mb, 10, 1000),
-        runtime=10,
+        plot_log("roc_pr"),
     params:
         runs=lambda w: [(m, b, s) for _, m, b, s in runs(w.dataset)],
-    script:
-        "../../scripts/plot.py"
 
 
 use rule plot_roc_pr as plot_calibration with:
     output:
-        png=report(
-            "results/plots/{dataset}/calibration.png",
-            caption="../report/calibration.rst",
-            category="{dataset}",
-            subcategory="evaluation",
-            labels={"plot": "calibration"},
-        ),
-        svg="results/plots/{dataset}/calibration.svg",
+        **plot_output("calibration", "calibration", "evaluation", "calibration"),
     log:
-        "logs/plot/{dataset}/calibration.log",
-
-
-rule plot_benchmark:
-    input:
-        "results/summary.tsv",
-    output:
-        png=report(
-            "results/plots/{dataset}/benchmark.png",
-            caption="../report/benchmark_plot.rst",
-            category="{dataset}",
-            subcategory="benchmark",
-            labels={"plot": "benchmark with CIs"},
-        ),
-        svg="results/plots/{dataset}/benchmark.svg",
-    log:
-        "logs/plot/{dataset}/benchmark.log",
-    conda:
-        "../../envs/report.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../../scripts/plot.py"
-
-
-rule plot_training:
-    input:
-        lambda w: [
-            f"models/{d}/{m}/{b}/{s}/history.csv"
-            for d, m, b, s in runs(w.dataset)
-            if m in TORCH_MODELS
-        ],
-    output:
-        report(
-            "results/plots/{dataset}/training.png",
-            caption="../report/training.rst",
-            category="{dataset}",
-            subcategory="training",
-            labels={"plot": "training curves"},
-        ),
-    log:
-        "logs/plot/{dataset}/training.log",
-    conda:
-        "../../envs/report.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        runs=lambda w: [
-            (m, b, s) for _, m, b, s in runs(w.dataset) if m in TORCH_MODELS
-        ],
-    script:
-        "../../scripts/plot.py"
-
-
-rule plot_class_balance:
-    input:
-        lambda w: expand(
-            "data/{dataset}/rebalance/{balance}/{seed}/counts.tsv",
-            dataset=w.dataset,
-            balance=config["balance"],
-            seed=config["seeds"][0],
-        ),
-    output:
-        report(
-            "results/plots/{dataset}/class_balance.png",
-            caption="../report/class_balance.rst",
-            category="{dataset}",
-            subcategory="rebalance",
-            labels={"plot": "class counts"},
-        ),
-    log:
-        "logs/plot/{dataset}/class_balance.log",
-    conda:
-        "../../envs/report.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        strategies=config["balance"],
-    script:
-        "../../scripts/plot.py"
-
-
-rule plot_gc:
-    input:
-        "data/{dataset}/gc.tsv",
-    output:
-        report(
-            "results/plots/{dataset}/gc.png",
-            caption="../report/gc_plot.rst",
-            category="{dataset}",
-            subcategory="data",
-            labels={"plot": "GC distributions"},
-        ),
-    log:
-        "logs/plot/{dataset}/gc.log",
-    conda:
-        "../../envs/report.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../../scripts/plot.py"
+        plot_log("calibration"),

@@ -17,9 +17,8 @@ from genomicdl.config.specs import dataset_specs  # noqa: E402
 from genomicdl.training.devices import has_gpu  # noqa: E402
 from genomicdl.core.errors import ConfigError  # noqa: E402
 from genomicdl.models.catalog import CATALOG  # noqa: E402
-from genomicdl.kinds.targets import BALANCE  # noqa: E402
-
-STRATEGIES = BALANCE["binary"]
+from genomicdl.config import paths  # noqa: E402
+from genomicdl.core.enums import BALANCE_STRATEGIES, alternatives  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO / "config" / "config.yaml"
@@ -55,7 +54,7 @@ USE_GPU = config["train"]["device"] == "cuda" or (
 wildcard_constraints:
     dataset=r"[A-Za-z0-9_.-]+",
     model="|".join(CATALOG),
-    balance="|".join(STRATEGIES),
+    balance=alternatives(BALANCE_STRATEGIES),
     seed=r"\d+",
 
 
@@ -84,7 +83,7 @@ def preprocess_inputs(wildcards):
     """Downloaded inputs of a dataset, and its prepared genome."""
     files = list(resource_paths(wildcards.dataset).values())
     if is_genome_dataset(wildcards.dataset):
-        files.append(f"data/{wildcards.dataset}/genome.fa.gz")
+        files.append(paths.fill(paths.GENOME, dataset=wildcards.dataset))
     return files
 
 
@@ -104,8 +103,12 @@ def is_genome_dataset(dataset):
 
 def model_file(wildcards):
     """model.pt for networks, model.npz (no pickle) for classical baselines."""
-    suffix = "pt" if CATALOG[wildcards.model].family == "torch" else "npz"
-    return f"models/{wildcards.dataset}/{wildcards.model}/{wildcards.balance}/{wildcards.seed}/model.{suffix}"
+    template = (
+        paths.MODEL
+        if CATALOG[wildcards.model].family == "torch"
+        else paths.BASELINE_MODEL
+    )
+    return paths.fill(template, **dict(wildcards.items()))
 
 
 def runs(dataset=None):
@@ -133,12 +136,12 @@ def register_targets(hook):
 def benchmark_targets():
     """What the benchmark table, its statistics and its plots need."""
     targets = [
-        "results/benchmark.tsv",
-        "results/metrics.tsv",
-        "results/summary.tsv",
-        "results/comparisons.tsv",
-        "results/published.tsv",
-        "results/benchmark.md",
+        paths.BENCHMARK_TABLE,
+        paths.METRICS_TABLE,
+        paths.SUMMARY_TABLE,
+        paths.COMPARISONS_TABLE,
+        paths.PUBLISHED_TABLE,
+        paths.BENCHMARK_MARKDOWN,
     ]
     for dataset in DATASETS:
         runs_here = list(runs(dataset))
@@ -149,7 +152,9 @@ def benchmark_targets():
             plots += ["roc_pr", "calibration"]
         if any(m in TORCH_MODELS for _, m, _, _ in runs_here):
             plots.append("training")
-        targets += [f"results/plots/{dataset}/{plot}.png" for plot in plots]
+        targets += [
+            paths.fill(f"{paths.PLOTS}/{plot}.png", dataset=dataset) for plot in plots
+        ]
     return targets
 
 
@@ -180,9 +185,25 @@ def preprocess_mem_mb(wildcards, input):
     return mb(2 * input.size_mb + longest * RECORD_BYTES / 2**20 + 200, 1, 2000)
 
 
+def plot_output(plot, caption, subcategory, label, svg=True):
+    """A dataset's plot: its png as a report item (and its svg), the output of a plot rule."""
+    png = report(
+        f"{paths.PLOTS}/{plot}.png",
+        caption=f"../report/{caption}.rst",
+        category="{dataset}",
+        subcategory=subcategory,
+        labels={"plot": label},
+    )
+    return {"png": png, "svg": f"{paths.PLOTS}/{plot}.svg"} if svg else {"png": png}
+
+
+def plot_log(plot):
+    """The log of a dataset's plot rule."""
+    return f"logs/plot/{{dataset}}/{plot}.log"
+
+
 # ---- predict stage (rules in predict.smk)
 PREDICT = config.get("predict", {})
-RUN_DIR = "results/{dataset}/{model}/{balance}/{seed}"
 
 
 def predict_chroms(dataset):
@@ -220,15 +241,16 @@ def predict_targets():
     targets = []
     for d in predicted_datasets():
         targets += [
-            f"results/{d}/{m}/{b}/{s}/predict/tracks" for m, b, s in predicted_runs(d)
+            paths.run_path(f"{paths.PREDICT_DIR}/tracks", (d, m, b, s))
+            for m, b, s in predicted_runs(d)
         ]
         if PREDICT.get("regions") and PREDICT.get("contributions"):
             targets += [
-                f"results/{d}/{m}/{b}/{s}/predict/contributions"
+                paths.run_path(f"{paths.PREDICT_DIR}/contributions", (d, m, b, s))
                 for m, b, s in predicted_runs(d)
             ]
         if SPECS[d].source == "signal" and predicted_runs(d):
-            targets.append(f"results/plots/{d}/tracks.png")
+            targets.append(paths.fill(f"{paths.PLOTS}/tracks.png", dataset=d))
     return targets
 
 

@@ -3,12 +3,12 @@
 
 rule evaluate:
     input:
-        store="data/{dataset}/dataset.h5",
+        store=paths.STORE,
         model=model_file,
     output:
-        predictions="results/{dataset}/{model}/{balance}/{seed}/predictions.tsv.gz",
-        metrics="results/{dataset}/{model}/{balance}/{seed}/metrics.tsv",
-        arrays="results/{dataset}/{model}/{balance}/{seed}/arrays.npz",
+        predictions=paths.PREDICTIONS,
+        metrics=paths.METRICS,
+        arrays=paths.ARRAYS,
     log:
         "logs/evaluate/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:

@@ -3,7 +3,7 @@
 # with a model card beside it (genomicdl.export.convert, genomicdl.export.card, docs/export.md).
 
 EXPORT = config["export"]
-EXPORT_DIR = "export/{dataset}/{model}/{balance}/{seed}"
+EXPORT_DIR = paths.EXPORT_DIR
 
 
 register_targets(
@@ -20,11 +20,11 @@ register_targets(
 rule export:
     input:
         model=model_file,
-        stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
-        store="data/{dataset}/dataset.h5",
-        summary="data/{dataset}/summary.json",
-        metrics="results/{dataset}/{model}/{balance}/{seed}/metrics.tsv",
-        arrays="results/{dataset}/{model}/{balance}/{seed}/arrays.npz",
+        stats=paths.TRAIN_STATS,
+        store=paths.STORE,
+        summary=paths.SUMMARY,
+        metrics=paths.METRICS,
+        arrays=paths.ARRAYS,
         resources=lambda w: list(resource_paths(w.dataset).values()),
     output:
         directory(EXPORT_DIR),

@@ -2,7 +2,7 @@
 # One job per network run; outputs in results/{dataset}/{model}/{balance}/{seed}/interpret/.
 
 INTERPRET = config["interpret"]
-INTERPRET_DIR = "results/{dataset}/{model}/{balance}/{seed}/interpret"
+INTERPRET_DIR = paths.INTERPRET_DIR
 
 
 # (dataset, model, balance, seed) of every network the stage explains
@@ -20,7 +20,7 @@ INTERPRET_RUNS = [
 
 register_targets(
     lambda: [
-        f"results/{d}/{m}/{b}/{s}/interpret/{name}"
+        paths.run_path(f"{paths.INTERPRET_DIR}/{name}", (d, m, b, s))
         for d, m, b, s in INTERPRET_RUNS
         for name in (
             "motifs.tsv",
@@ -35,9 +35,9 @@ register_targets(
 
 rule interpret:
     input:
-        store="data/{dataset}/dataset.h5",
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
-        predictions="results/{dataset}/{model}/{balance}/{seed}/predictions.tsv.gz",
+        store=paths.STORE,
+        model=paths.MODEL,
+        predictions=paths.PREDICTIONS,
     output:
         attributions=f"{INTERPRET_DIR}/attributions.npz",
         meme=f"{INTERPRET_DIR}/motifs.meme",

@@ -27,8 +27,8 @@ rule prepare_alignment:
     input:
         alignment=lambda w: resource_paths(w.dataset)["alignment"],
     output:
-        alignment="data/{dataset}/alignment.h5",
-        summary="data/{dataset}/alignment_summary.json",
+        alignment=paths.ALIGNMENT,
+        summary=paths.ALIGNMENT_SUMMARY,
     log:
         "logs/prepare_alignment/{dataset}.log",
     benchmark:
@@ -47,11 +47,11 @@ rule prepare_alignment:
 
 rule train_mutation:
     input:
-        alignment="data/{dataset}/alignment.h5",
+        alignment=paths.ALIGNMENT,
     output:
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
-        history="models/{dataset}/{model}/{balance}/{seed}/history.csv",
-        stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
+        model=paths.MODEL,
+        history=paths.HISTORY,
+        stats=paths.TRAIN_STATS,
     log:
         "logs/train/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:
@@ -75,8 +75,8 @@ rule train_mutation:
 
 rule score_scan:
     input:
-        alignment="data/{dataset}/alignment.h5",
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
+        alignment=paths.ALIGNMENT,
+        model=paths.MODEL,
         scans=lambda w: [
             resource_paths(w.dataset)[f"scan.{name}"]
             for name in DATASETS[w.dataset]["scans"]

@@ -4,10 +4,10 @@
 
 rule predict_chrom:
     input:
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
-        genome="data/{dataset}/genome.fa.gz",
+        model=paths.MODEL,
+        genome=paths.GENOME,
     output:
-        directory(f"{RUN_DIR}/predict/chroms/{{chrom}}"),
+        directory(f"{paths.PREDICT_DIR}/chroms/{{chrom}}"),
     log:
         "logs/predict/{dataset}/{model}/{balance}/{seed}/{chrom}.log",
     benchmark:
@@ -28,13 +28,13 @@ rule predict_chrom:
 rule predict_tracks:
     input:
         chroms=lambda w: expand(
-            f"{RUN_DIR}/predict/chroms/{{chrom}}",
+            f"{paths.PREDICT_DIR}/chroms/{{chrom}}",
             chrom=predict_chroms(w.dataset),
             allow_missing=True,
         ),
-        genome="data/{dataset}/genome.fa.gz",
+        genome=paths.GENOME,
     output:
-        directory(f"{RUN_DIR}/predict/tracks"),
+        directory(f"{paths.PREDICT_DIR}/tracks"),
     log:
         "logs/predict/{dataset}/{model}/{balance}/{seed}/tracks.log",
     conda:
@@ -72,11 +72,11 @@ rule download_predict_regions:
 
 rule predict_contributions:
     input:
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
-        genome="data/{dataset}/genome.fa.gz",
+        model=paths.MODEL,
+        genome=paths.GENOME,
         regions="resources/predict_regions.bed",
     output:
-        directory(f"{RUN_DIR}/predict/contributions"),
+        directory(f"{paths.PREDICT_DIR}/contributions"),
     log:
         "logs/predict/{dataset}/{model}/{balance}/{seed}/contributions.log",
     conda:
@@ -97,7 +97,7 @@ rule predict_contributions:
 rule plot_signal_tracks:
     input:
         predicted=lambda w: [
-            f"results/{w.dataset}/{m}/{b}/{s}/predict/tracks"
+            paths.run_path(f"{paths.PREDICT_DIR}/tracks", (w.dataset, m, b, s))
             for m, b, s in plotted_runs(w.dataset)
         ],
         measured=lambda w: [
@@ -105,15 +105,15 @@ rule plot_signal_tracks:
             for t in DATASETS[w.dataset]["targets"]
         ],
     output:
-        png=report(
-            "results/plots/{dataset}/tracks.png",
-            caption="../report/signal_tracks.rst",
-            category="{dataset}",
-            subcategory="predict",
-            labels={"plot": "predicted beside measured tracks"},
+        **plot_output(
+            "tracks",
+            "signal_tracks",
+            "predict",
+            "predicted beside measured tracks",
+            svg=False,
         ),
     log:
-        "logs/plot/{dataset}/tracks.log",
+        plot_log("tracks"),
     conda:
         "../../envs/report.yaml"
     threads: 1

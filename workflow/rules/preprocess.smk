@@ -5,10 +5,10 @@ rule prepare_genome:
     input:
         lambda w: resource_paths(w.dataset)["genome"],
     output:
-        fasta="data/{dataset}/genome.fa.gz",
-        fai="data/{dataset}/genome.fa.gz.fai",
-        gzi="data/{dataset}/genome.fa.gz.gzi",
-        codes="data/{dataset}/genome.fa.gz.codes",
+        fasta=paths.GENOME,
+        fai=f"{paths.GENOME}.fai",
+        gzi=f"{paths.GENOME}.gzi",
+        codes=f"{paths.GENOME}.codes",
     log:
         "logs/prepare_genome/{dataset}.log",
     benchmark:
@@ -27,10 +27,10 @@ rule preprocess:
     input:
         preprocess_inputs,
     output:
-        store="data/{dataset}/dataset.h5",
-        summary="data/{dataset}/summary.json",
+        store=paths.STORE,
+        summary=paths.SUMMARY,
         gc=report(
-            "data/{dataset}/gc.tsv",
+            paths.GC,
             caption="../report/gc.rst",
             category="{dataset}",
             subcategory="data",
@@ -49,7 +49,9 @@ rule preprocess:
         dataset=lambda w: data_config(w.dataset),
         files=lambda w: resource_paths(w.dataset),
         genome=lambda w: (
-            f"data/{w.dataset}/genome.fa.gz" if is_genome_dataset(w.dataset) else None
+            paths.fill(paths.GENOME, dataset=w.dataset)
+            if is_genome_dataset(w.dataset)
+            else None
         ),
     script:
         "../../scripts/preprocess.py"

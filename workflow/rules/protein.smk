@@ -5,17 +5,20 @@ ATTENTION_RUNS = [(d, m, b, s) for d, m, b, s in runs() if m == "deeploc"]
 
 
 register_targets(
-    lambda: [f"results/{d}/{m}/{b}/{s}/attention.png" for d, m, b, s in ATTENTION_RUNS]
+    lambda: [
+        paths.run_path(f"{paths.RUN_DIR}/attention.png", (d, m, b, s))
+        for d, m, b, s in ATTENTION_RUNS
+    ]
 )
 
 
 rule attention:
     input:
-        store="data/{dataset}/dataset.h5",
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
+        store=paths.STORE,
+        model=paths.MODEL,
     output:
         png=report(
-            "results/{dataset}/{model}/{balance}/{seed}/attention.png",
+            f"{paths.RUN_DIR}/attention.png",
             caption="../report/attention.rst",
             category="{dataset}",
             subcategory="interpretation",
@@ -26,7 +29,7 @@ rule attention:
                 "figure": "attention",
             },
         ),
-        tsv="results/{dataset}/{model}/{balance}/{seed}/attention.tsv.gz",
+        tsv=f"{paths.RUN_DIR}/attention.tsv.gz",
     log:
         "logs/attention/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:

@@ -3,10 +3,10 @@
 
 rule rebalance:
     input:
-        store="data/{dataset}/dataset.h5",
+        store=paths.STORE,
     output:
-        index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
-        counts="data/{dataset}/rebalance/{balance}/{seed}/counts.tsv",
+        index=paths.INDEX,
+        counts=paths.COUNTS,
     log:
         "logs/rebalance/{dataset}/{balance}/{seed}.log",
     conda:

@@ -21,14 +21,14 @@ except gfinetune.InitError as err:
 
 rule train_network:
     input:
-        store="data/{dataset}/dataset.h5",
-        index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
+        store=paths.STORE,
+        index=paths.INDEX,
         tuned=lambda w: gtune.best_path(config, w.dataset, w.model) or [],
         init=lambda w: gfinetune.inputs(config, w.dataset, w.model, w.balance, w.seed),
     output:
-        model="models/{dataset}/{model}/{balance}/{seed}/model.pt",
-        history="models/{dataset}/{model}/{balance}/{seed}/history.csv",
-        stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
+        model=paths.MODEL,
+        history=paths.HISTORY,
+        stats=paths.TRAIN_STATS,
     log:
         "logs/train/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:
@@ -55,11 +55,11 @@ rule train_network:
 
 rule train_baseline:
     input:
-        store="data/{dataset}/dataset.h5",
-        index="data/{dataset}/rebalance/{balance}/{seed}/index.npz",
+        store=paths.STORE,
+        index=paths.INDEX,
     output:
-        model="models/{dataset}/{model}/{balance}/{seed}/model.npz",
-        stats="models/{dataset}/{model}/{balance}/{seed}/train_stats.json",
+        model=paths.BASELINE_MODEL,
+        stats=paths.TRAIN_STATS,
     log:
         "logs/train/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:

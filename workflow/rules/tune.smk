@@ -7,17 +7,20 @@
 from genomicdl.config import tuning as gtune
 
 TUNE = config["tune"]
-TUNE_DIR = "results/tune/{dataset}/{model}"
+TUNE_DIR = paths.TUNE_DIR
 
 
 register_targets(
-    lambda: [f"results/tune/{d}/{m}/best.yaml" for d, m in gtune.tuned_pairs(config)]
+    lambda: [
+        paths.fill(paths.TUNE_BEST, dataset=d, model=m)
+        for d, m in gtune.tuned_pairs(config)
+    ]
 )
 
 
 rule tune_trial:
     input:
-        store="data/{dataset}/dataset.h5",
+        store=paths.STORE,
         index=lambda w: gtune.trial_index(config, w.dataset, w.model),
     output:
         trial=f"{TUNE_DIR}/trials/{{trial}}.json",

@@ -1,7 +1,7 @@
 # Variant-effect scoring from VCF (per genome dataset with `variants`): every trained
 # model scores every allele; outputs in results/{dataset}/{model}/{balance}/{seed}/variants/.
 
-VARIANTS_DIR = "results/{dataset}/{model}/{balance}/{seed}/variants"
+VARIANTS_DIR = paths.VARIANTS_DIR
 
 
 # the local copy of each genome dataset's VCF: resources/<dataset>/variants.vcf[.gz]
@@ -19,7 +19,7 @@ VARIANTS_FILE = {
 
 register_targets(
     lambda: [
-        f"results/{d}/{m}/{b}/{s}/variants/{name}"
+        paths.run_path(f"{paths.VARIANTS_DIR}/{name}", (d, m, b, s))
         for dataset in VARIANTS_FILE
         for d, m, b, s in runs(dataset)
         for name in ("scores.vcf.gz", "scores.tsv.gz", "summary.json")
@@ -59,8 +59,8 @@ rule download_variants:
 rule score_variants:
     input:
         vcf=lambda w: VARIANTS_FILE[w.dataset],
-        genome="data/{dataset}/genome.fa.gz",
-        codes="data/{dataset}/genome.fa.gz.codes",
+        genome=paths.GENOME,
+        codes=f"{paths.GENOME}.codes",
         model=model_file,
     output:
         vcf=f"{VARIANTS_DIR}/scores.vcf.gz",

@@ -12,13 +12,14 @@ window (null: the whole window), as log expected counts per bin: train them with
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar, Unpack
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from genomicdl.models.networks.layers import Network
 from genomicdl.kinds.signal_layout import layout
+from genomicdl.models.networks.layers import Network, NetworkArgs
 
 
 def _geometry(tasks: Sequence[str], outputs: int, window: int, output_length: int | None) -> tuple[int, int, int]:
@@ -33,7 +34,30 @@ def _geometry(tasks: Sequence[str], outputs: int, window: int, output_length: in
     return len(tracks), bins, out
 
 
-class BPNet(Network):
+class SignalArgs(NetworkArgs, total=False):
+    """The keyword arguments of every signal model beside its own."""
+
+    tasks: Sequence[str]  # the target's task names (tracks x bins; default: one bin per output)
+    output_length: int | None  # the centred bases predicted (None: the whole window)
+
+
+class SignalNetwork(Network):
+    """The base of the signal models: the tracks x bins layout of the target over the
+    centred ``output_length`` bases; a pooled head is the native one (fixed windows)."""
+
+    wants_tasks = True
+    head_aliases: ClassVar[dict[str, str]] = {"pooled": "native"}
+
+    def __init__(
+        self, outputs: int, window: int, *, tasks: Sequence[str] = (), output_length: int | None = None,
+        **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
+        self.tracks, self.bins, self.output_length = _geometry(tasks or [str(i) for i in range(outputs)], outputs,
+                                                               window, output_length)  # fmt: skip
+
+
+class BPNet(SignalNetwork):
     """BPNet (Avsec et al. 2021): a 25-bp convolution, ``layers`` dilated residual
     convolutions (width 3, dilation 2^i), a profile head (a wide transposed-style
     convolution to one logit per base and track, cropped to the output and summed into
@@ -42,27 +66,15 @@ class BPNet(Network):
     count, so the profile sums to the predicted total.
     """
 
-    wants_tasks = True
+    name = "bpnet"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        tasks: Sequence[str] = (),
-        in_channels: int = 4,
-        head: str = "native",
-        filters: int = 64,
-        layers: int = 9,
-        stem_width: int = 25,
-        profile_width: int = 75,
-        output_length: int | None = None,
-    ) -> None:
-        super().__init__("native" if head == "pooled" else head)
-        self.tracks, self.bins, self.output_length = _geometry(tasks or [str(i) for i in range(outputs)], outputs,
-                                                               window, output_length)  # fmt: skip
-        self.stride, self.trunk_channels = 1, filters
-        self.stem = nn.Conv1d(in_channels, filters, stem_width, padding=stem_width // 2)
+        self, outputs: int, window: int, *, filters: int = 64, layers: int = 9, stem_width: int = 25,
+        profile_width: int = 75, **signal: Unpack[SignalArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **signal)
+        self.set_trunk(1, filters)
+        self.stem = nn.Conv1d(self.in_channels, filters, stem_width, padding=stem_width // 2)
         self.dilated = nn.ModuleList(
             nn.Conv1d(filters, filters, 3, padding=2**i, dilation=2**i) for i in range(1, layers + 1)
         )
@@ -85,34 +97,24 @@ class BPNet(Network):
         return out.reshape(x.shape[0], -1)
 
 
-class BinnedSignal(Network):
+class BinnedSignal(SignalNetwork):
     """A binned coverage head (Basenji-style; Kelley et al. 2018) on any trunk of the
     zoo: the trunk's features over the centred output are average-pooled into the bins
     and a 1x1 convolution gives one value per bin and track (a log rate for ``loss:
     poisson``, a log1p value for ``log1p_mse``)."""
 
-    wants_tasks = True
+    name = "binned"
 
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        tasks: Sequence[str] = (),
-        in_channels: int = 4,
-        head: str = "native",
-        trunk: str = "dilated",
-        trunk_params: dict | None = None,
-        output_length: int | None = None,
-    ) -> None:
+        self, outputs: int, window: int, *, trunk: str = "dilated", trunk_params: dict | None = None,
+        **signal: Unpack[SignalArgs],
+    ) -> None:  # fmt: skip
         from genomicdl.models import model_class
 
-        super().__init__("native" if head == "pooled" else head)
-        self.tracks, self.bins, self.output_length = _geometry(tasks or [str(i) for i in range(outputs)], outputs,
-                                                               window, output_length)  # fmt: skip
-        self.body = model_class(trunk)(outputs, window, in_channels=in_channels, head="pooled", **(trunk_params or {}))
-        self.window = window
-        self.stride, self.trunk_channels = self.body.stride, self.body.trunk_channels
+        super().__init__(outputs, window, **signal)
+        params = trunk_params or {}
+        self.body = model_class(trunk)(outputs, window, in_channels=self.in_channels, head="pooled", **params)
+        self.stride, self.trunk_channels = self.body.stride, self.body.trunk_channels  # bins, never per position
         self.head = nn.Conv1d(self.trunk_channels, self.tracks, 1)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:

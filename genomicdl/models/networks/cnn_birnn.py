@@ -10,11 +10,12 @@ the cu-ssp family of models.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar, Unpack
 
 import torch
 from torch import nn
 
-from genomicdl.models.networks.layers import Network, run_masked, same_conv
+from genomicdl.models.networks.layers import Network, NetworkArgs, run_masked, same_conv
 from genomicdl.models.networks.recurrent import run_rnn
 
 
@@ -28,32 +29,23 @@ class CnnBiRnn(Network):
     Any length; variable lengths are packed, so padding never enters the GRU.
     """
 
+    name = "cnn_birnn"
+    head_aliases: ClassVar[dict[str, str]] = {"native": "pooled"}
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 4,
-        head: str = "native",
-        filters: int = 32,
-        widths: Sequence[int] = (3, 7, 11),
-        gru: int = 64,
-        layers: int = 1,
-        dropout: float = 0.2,
-    ) -> None:
-        super().__init__("pooled" if head == "native" else head)
-        self.outputs, self.trunk_channels = outputs, 2 * gru
-        self.convs = nn.ModuleList(nn.Sequential(*same_conv(in_channels, filters, w)) for w in widths)
+        self, outputs: int, window: int, *, filters: int = 32, widths: Sequence[int] = (3, 7, 11), gru: int = 64,
+        layers: int = 1, dropout: float = 0.2, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
+        self.set_trunk(1, 2 * gru)
+        self.convs = nn.ModuleList(nn.Sequential(*same_conv(self.in_channels, filters, w)) for w in widths)
         self.norm = nn.BatchNorm1d(filters * len(self.convs))
         self.dropout = nn.Dropout(dropout)
         self.gru = nn.GRU(
             filters * len(self.convs), gru, num_layers=layers, batch_first=True, bidirectional=True,
             dropout=dropout if layers > 1 else 0.0,
         )  # fmt: skip
-        if self.head_kind == "position":
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(2 * gru, outputs, 1))
-        else:
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(4 * gru, outputs))
+        self.head = self.linear_head(2 * gru, 4 * gru, dropout)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         h = torch.cat([run_masked(conv, x, lengths)[0] for conv in self.convs], dim=1)

@@ -6,10 +6,12 @@ quantifying the function of DNA sequences. Nucleic Acids Res 44, e107 (2016).
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import torch
 from torch import nn
 
-from genomicdl.models.networks.layers import Network, conv_block, output_shape, run_masked
+from genomicdl.models.networks.layers import Network, NetworkArgs, conv_block, output_shape, run_masked
 from genomicdl.models.networks.recurrent import run_rnn
 
 
@@ -25,27 +27,18 @@ class DanQ(Network):
     Any window length, any number of outputs.
     """
 
+    name = "danq"
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 4,
-        head: str = "native",
-        filters: int = 64,
-        width: int = 26,
-        pool: int = 13,
-        lstm: int = 32,
-        hidden: int = 64,
-        dropout: float = 0.2,
-        lstm_dropout: float = 0.5,
-    ) -> None:
-        super().__init__(head)
-        self.outputs, self.stride, self.trunk_channels = outputs, pool, 2 * lstm
-        self.position_check("danq", pool)
-        self.conv = conv_block(in_channels, filters, width, pool, dropout, batch_norm=False)
+        self, outputs: int, window: int, *, filters: int = 64, width: int = 26, pool: int = 13, lstm: int = 32,
+        hidden: int = 64, dropout: float = 0.2, lstm_dropout: float = 0.5, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
+        self.set_trunk(pool, 2 * lstm)
+        self.conv = conv_block(self.in_channels, filters, width, pool, dropout, batch_norm=False)
         self.lstm = nn.LSTM(filters, lstm, batch_first=True, bidirectional=True)
-        size = output_shape(self.conv, window, in_channels)[1] * 2 * lstm if head == "native" else 4 * lstm
+        native = self.head_kind == "native"
+        size = output_shape(self.conv, window, self.in_channels)[1] * 2 * lstm if native else 4 * lstm
         self.head = nn.Sequential(
             nn.Dropout(lstm_dropout),
             nn.Flatten(),

@@ -6,10 +6,12 @@ DNA- and RNA-binding proteins by deep learning. Nat Biotechnol 33, 831-838 (2015
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import torch
 from torch import nn
 
-from genomicdl.models.networks.layers import GlobalMaxPool, Network, run_masked, same_conv
+from genomicdl.models.networks.layers import GlobalMaxPool, Network, NetworkArgs, run_masked, same_conv
 
 #: Pooling of the native head: global (max, max and mean) or positional (a local max or
 #: mean over blocks of ``pool_width`` positions, flattened, so the head sees where).
@@ -32,50 +34,40 @@ class DeepBind(Network):
     heads and "same" (one column per position) for the position head.
     """
 
+    name = "deepbind"
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 4,
-        head: str = "native",
-        filters: int = 32,
-        filter_width: int = 16,
-        hidden: int = 0,
-        dropout: float = 0.2,
-        pool: str = "max",
-        pool_width: int = 10,
-    ) -> None:
-        super().__init__(head)
+        self, outputs: int, window: int, *, filters: int = 32, filter_width: int = 16, hidden: int = 0,
+        dropout: float = 0.2, pool: str = "max", pool_width: int = 10, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
         if pool not in POOLS:
             raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
         if pool_width < 1:
             raise ValueError(f"pool_width must be at least 1, got {pool_width}")
-        self.outputs, self.pool, self.trunk_channels = outputs, pool, filters
+        self.set_trunk(1, filters)
+        self.pool, head = pool, self.head_kind
         self.local = None
         if pool.startswith("local_") and head == "native":
             cls = nn.MaxPool1d if pool == "local_max" else nn.AvgPool1d
             self.local = cls(pool_width, ceil_mode=True)
         if head == "position":
-            self.conv = nn.Sequential(*same_conv(in_channels, filters, filter_width))
+            self.conv = nn.Sequential(*same_conv(self.in_channels, filters, filter_width))
         else:
-            self.conv = nn.Conv1d(in_channels, filters, filter_width, padding=filter_width - 1)
+            self.conv = nn.Conv1d(self.in_channels, filters, filter_width, padding=filter_width - 1)
         self.norm = nn.BatchNorm1d(filters)
         self.act, self.max_pool = nn.ReLU(), GlobalMaxPool()  # modules, for DeepLIFT's rules
-        if head == "position":
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(filters, outputs, 1))
-            return
         if self.local is not None:
             blocks = -(-(window + filter_width - 1) // pool_width)  # the full convolution's length, pooled
             width = filters * blocks
         else:
             width = filters * (1 if pool == "max" and head == "native" else 2)
-        if hidden:
+        if hidden and head != "position":
             self.head = nn.Sequential(
                 nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, outputs)
             )
         else:
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, outputs))
+            self.head = self.linear_head(filters, width, dropout)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         h, lengths = run_masked(self.conv, x, lengths)

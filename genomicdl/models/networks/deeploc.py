@@ -8,6 +8,7 @@ prediction of protein subcellular localization using deep learning. Bioinformati
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -48,25 +49,18 @@ class DeepLoc(Network):
     steps) by default, to train on CPUs; the paper's sizes are parameters away.
     """
 
+    name = "deeploc"
+    head_aliases: ClassVar[dict[str, str]] = {"native": "pooled"}
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 20,
-        head: str = "pooled",
-        features: str = "onehot",
-        filters: int = 20,
-        widths: Sequence[int] = (1, 3, 5, 9, 15, 21),
-        lstm: int = 64,
-        attention: int = 64,
-        hidden: int = 64,
-        dropout: float = 0.25,
-    ) -> None:
-        super().__init__("pooled" if head == "native" else head)
+        self, outputs: int, window: int, *, in_channels: int = 20, features: str = "onehot", filters: int = 20,
+        widths: Sequence[int] = (1, 3, 5, 9, 15, 21), lstm: int = 64, attention: int = 64, hidden: int = 64,
+        dropout: float = 0.25, head: str = "pooled",
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, in_channels=in_channels, head=head)
         if self.head_kind == "position":
             raise ValueError("deeploc predicts one label set per protein, not per residue: use cnn_birnn or dilated")
-        self.outputs, self.trunk_channels = outputs, 2 * lstm
+        self.set_trunk(1, 2 * lstm)
         self.features = ResidueFeatures(features, in_channels)
         self.convs = nn.ModuleList(nn.Sequential(*same_conv(self.features.channels, filters, w)) for w in widths)
         self.dropout = nn.Dropout(dropout)

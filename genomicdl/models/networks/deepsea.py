@@ -7,11 +7,12 @@ learning-based sequence model. Nat Methods 12, 931-934 (2015).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 import torch
 from torch import nn
 
-from genomicdl.models.networks.layers import Network, as_tuple, conv_block, output_shape, run_masked
+from genomicdl.models.networks.layers import Network, NetworkArgs, as_tuple, conv_block, run_masked
 
 
 class DeepSEA(Network):
@@ -27,35 +28,22 @@ class DeepSEA(Network):
     Any window length, any number of outputs.
     """
 
+    name = "deepsea"
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 4,
-        head: str = "native",
-        filters: Sequence[int] = (32, 48, 64),
-        width: int = 8,
-        pool: int = 4,
-        dropout: Sequence[float] = (0.2, 0.2, 0.5),
-        hidden: int = 64,
-        batch_norm: bool = True,
-    ) -> None:
-        super().__init__(head)
-        self.outputs = outputs
-        filters = as_tuple(filters, 3, "filters")
-        dropout = as_tuple(dropout, 3, "dropout")
+        self, outputs: int, window: int, *, filters: Sequence[int] = (32, 48, 64), width: int = 8, pool: int = 4,
+        dropout: Sequence[float] = (0.2, 0.2, 0.5), hidden: int = 64, batch_norm: bool = True,
+        **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
+        filters, dropout = as_tuple(filters, 3, "filters"), as_tuple(dropout, 3, "dropout")
         pools = (pool, pool, 1)
-        self.stride, self.trunk_channels = pool * pool, filters[-1]
-        self.position_check("deepsea", self.stride)
-        sizes = (in_channels, *filters)
+        self.set_trunk(pool * pool, filters[-1])
+        sizes = (self.in_channels, *filters)
         self.features = nn.Sequential(
             *(conv_block(sizes[i], sizes[i + 1], width, pools[i], dropout[i], batch_norm) for i in range(3))
         )
-        if head == "native":
-            flat = int(torch.tensor(output_shape(self.features, window, in_channels)).prod())
-        else:
-            flat = 2 * filters[-1]
+        flat = self.summary_width(self.features, 2 * filters[-1])
         self.head = nn.Sequential(nn.Linear(flat, hidden), nn.ReLU(), nn.Linear(hidden, outputs))
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -7,10 +7,12 @@ Genome Res 28, 739-750 (2018).
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import torch
 from torch import nn
 
-from genomicdl.models.networks.layers import GlobalMaxPool, Network, conv_block, run_masked, same_conv
+from genomicdl.models.networks.layers import GlobalMaxPool, Network, NetworkArgs, conv_block, run_masked, same_conv
 
 
 class DilatedResidual(nn.Module):
@@ -49,34 +51,21 @@ class DilatedCNN(Network):
     Any window length, any number of outputs.
     """
 
+    name = "dilated"
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 4,
-        head: str = "native",
-        channels: int = 48,
-        stem_width: int = 15,
-        pool: int = 4,
-        layers: int = 4,
-        width: int = 3,
-        rate: float = 2.0,
-        dropout: float = 0.1,
-    ) -> None:
-        super().__init__(head)
-        self.outputs, self.stride, self.trunk_channels = outputs, pool, channels
-        self.position_check("dilated", pool)
-        self.stem = conv_block(in_channels, channels, stem_width, pool)
+        self, outputs: int, window: int, *, channels: int = 48, stem_width: int = 15, pool: int = 4, layers: int = 4,
+        width: int = 3, rate: float = 2.0, dropout: float = 0.1, **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
+        self.set_trunk(pool, channels)
+        self.stem = conv_block(self.in_channels, channels, stem_width, pool)
         self.blocks = nn.Sequential(
             *(DilatedResidual(channels, width, max(1, round(rate**i)), dropout) for i in range(layers))
         )
         self.final = nn.Sequential(nn.BatchNorm1d(channels), nn.GELU())
         self.max_pool = GlobalMaxPool()  # a module, for DeepLIFT's rules
-        if head == "position":
-            self.head = nn.Conv1d(channels, outputs, 1)
-        else:
-            self.head = nn.Linear(2 * channels, outputs)
+        self.head = self.linear_head(channels, 2 * channels)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         h, lengths = run_masked(self.stem, x, lengths)

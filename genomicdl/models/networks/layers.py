@@ -18,6 +18,7 @@ training its batch statistics include the (length-bucketed, hence few) padding c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar, TypedDict
 
 import torch
 from torch import nn
@@ -171,31 +172,68 @@ def mlp(size: int, hidden: Sequence[int], outputs: int, dropout: float, *, batch
     return nn.Sequential(*layers)
 
 
-class Network(nn.Module):
-    """A trunk and a head.
+class NetworkArgs(TypedDict, total=False):
+    """The keyword arguments every network takes beside its own (``**base``)."""
 
-    Subclasses build ``trunk(x, lengths) -> (features (batch, C, L'), lengths')``, set
-    ``stride`` (L / L') and ``trunk_channels`` (C), ``summarise`` the features the paper's way
-    (native head) and build ``head``. ``forward(x, lengths)`` gives (batch, outputs)
-    logits, or (batch, L, outputs) for the position head.
+    in_channels: int  # channels of the one-hot input (4 for DNA/RNA, 20 for protein)
+    head: str  # one of HEADS, chosen by the target kind (genomicdl.models.head_for)
+
+
+class Network(nn.Module):
+    """A trunk and a head: the constructor base of the zoo.
+
+    ``Network.__init__(outputs, window, in_channels=, head=)`` keeps what every network
+    takes (``self.outputs``, ``self.window``, ``self.in_channels``, ``self.head_kind``);
+    subclasses take their own parameters and ``**base`` (:class:`NetworkArgs`), call
+    :meth:`set_trunk` with their trunk's downsampling, build
+    ``trunk(x, lengths) -> (features (batch, C, L'), lengths')``, ``summarise`` the
+    features the paper's way (native head) and build ``head`` (:meth:`summary_width`,
+    :meth:`linear_head`). ``forward(x, lengths)`` gives (batch, outputs) logits, or
+    (batch, L, outputs) for the position head. No parameter is created here, so a
+    subclass's parameters are drawn in the order it creates them.
     """
 
+    #: The registry name (genomicdl.models.catalog), for error messages.
+    name: str = ""
+    #: Heads the network answers with another (e.g. no fixed-length head: native -> pooled).
+    head_aliases: ClassVar[dict[str, str]] = {}
     stride: int = 1
     trunk_channels: int = 0
 
-    def __init__(self, head: str) -> None:
+    def __init__(self, outputs: int, window: int, *, in_channels: int = 4, head: str = "native") -> None:
         super().__init__()
+        head = self.head_aliases.get(head, head)
         if head not in HEADS:
             raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
         self.head_kind = head
+        self.outputs, self.window, self.in_channels = outputs, window, in_channels
 
-    def position_check(self, name: str, stride: int) -> None:
-        """A position head needs a trunk at full resolution (stride 1)."""
+    def set_trunk(self, stride: int, channels: int) -> None:
+        """Record the trunk's downsampling (L / L') and feature channels; a position head
+        needs a trunk at full resolution (stride 1)."""
         if self.head_kind == "position" and stride != 1:
             raise ValueError(
-                f"model {name} cannot predict per_position targets with a trunk that downsamples "
+                f"model {self.name} cannot predict per_position targets with a trunk that downsamples "
                 f"{stride}-fold: set its pool to 1"
             )
+        self.stride, self.trunk_channels = stride, channels
+
+    def summary_width(self, features: nn.Module, pooled: int) -> int:
+        """Width of what the head reads: the flattened ``features`` of one window (native
+        head), else the masked max and mean's ``pooled`` width."""
+        if self.head_kind == "native":
+            return int(torch.tensor(output_shape(features, self.window, self.in_channels)).prod())
+        return pooled
+
+    def linear_head(self, channels: int, width: int, dropout: float | None = None) -> nn.Module:
+        """One linear map to the outputs: a 1x1 convolution over the trunk's ``channels``
+        (position head) or a Linear layer over the summary's ``width``, after a dropout
+        layer when ``dropout`` is given."""
+        if self.head_kind == "position":
+            layer: nn.Module = nn.Conv1d(channels, self.outputs, 1)
+        else:
+            layer = nn.Linear(width, self.outputs)
+        return layer if dropout is None else nn.Sequential(nn.Dropout(dropout), layer)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         raise NotImplementedError

@@ -9,11 +9,12 @@ prediction from sequence by integrating long-range interactions. Nat Methods 18,
 from __future__ import annotations
 
 import math
+from typing import Unpack
 
 import torch
 from torch import nn
 
-from genomicdl.models.networks.layers import Network, conv_block, output_shape, run_masked, valid_mask
+from genomicdl.models.networks.layers import Network, NetworkArgs, conv_block, output_shape, run_masked, valid_mask
 
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
@@ -40,39 +41,25 @@ class SequenceTransformer(Network):
     Any window length, any number of outputs.
     """
 
+    name = "transformer"
+
     def __init__(
-        self,
-        outputs: int,
-        window: int,
-        *,
-        in_channels: int = 4,
-        head: str = "native",
-        channels: int = 48,
-        stem_width: int = 15,
-        pool: int = 4,
-        layers: int = 2,
-        heads: int = 4,
-        feedforward: int = 96,
-        dropout: float = 0.2,
-        attention_dropout: float = 0.0,
-    ) -> None:
-        super().__init__(head)
+        self, outputs: int, window: int, *, channels: int = 48, stem_width: int = 15, pool: int = 4, layers: int = 2,
+        heads: int = 4, feedforward: int = 96, dropout: float = 0.2, attention_dropout: float = 0.0,
+        **base: Unpack[NetworkArgs],
+    ) -> None:  # fmt: skip
+        super().__init__(outputs, window, **base)
         if channels % heads:
             raise ValueError(f"channels ({channels}) must be a multiple of heads ({heads})")
-        self.outputs, self.stride, self.trunk_channels = outputs, pool, channels
-        self.position_check("transformer", pool)
-        self.stem = conv_block(in_channels, channels, stem_width, pool)
-        positions = output_shape(self.stem, window, in_channels)[1]
+        self.set_trunk(pool, channels)
+        self.stem = conv_block(self.in_channels, channels, stem_width, pool)
+        positions = output_shape(self.stem, window, self.in_channels)[1]
         self.register_buffer("positions", sinusoidal_positions(positions, channels), persistent=False)
         layer = nn.TransformerEncoderLayer(
             channels, heads, feedforward, attention_dropout, activation="gelu", batch_first=True, norm_first=True
         )
         self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(channels), enable_nested_tensor=False)
-        if head == "position":
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Conv1d(channels, outputs, 1))
-        else:
-            pooled = channels * (1 if head == "native" else 2)
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(pooled, outputs))
+        self.head = self.linear_head(channels, channels * (1 if self.head_kind == "native" else 2), dropout)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         h, lengths = run_masked(self.stem, x, lengths)
