@@ -41,8 +41,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-#: Every balance strategy; a kind lists those that mean something for it.
-ALL_BALANCE = ("none", "class_weight", "undersample", "oversample", "focal")
+from genomicdl.core.enums import BALANCE_STRATEGIES
+
+#: Every balance strategy (their one home: genomicdl.core.enums); a kind lists those that mean something for it.
+ALL_BALANCE = BALANCE_STRATEGIES
 
 
 class Kind:
