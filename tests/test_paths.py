@@ -1,4 +1,4 @@
-"""One home for path templates and enumerations (genomicdl.config.paths, genomicdl.core.enums),
+"""One home for path templates and enumerations (genomicdl.core.paths, genomicdl.core.enums),
 and the top-level Snakefile."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sys
 import pytest
 from conftest import REPO
 
-from genomicdl.config import paths
 from genomicdl.config import validation as gconfig
 from genomicdl.config.tuning import best_path, trial_index
+from genomicdl.core import paths
 from genomicdl.core.enums import BALANCE_STRATEGIES, alternatives
 from genomicdl.core.errors import ConfigError
 from genomicdl.kinds.targets import BALANCE
@@ -30,12 +30,13 @@ def test_templates_fill_in_the_wildcard_order() -> None:
         paths.fill(paths.RUN_DIR, dataset="yeast")  # every wildcard must be given
 
 
-def test_rules_and_plan_code_write_no_path_template_of_their_own() -> None:
-    """data/, models/ and results/ paths of a dataset or run are spelled in paths.py only."""
+def test_rules_and_package_write_no_path_template_of_their_own() -> None:
+    """data/, models/ and results/ paths of a dataset or run are spelled in core/paths.py only."""
     literal = re.compile(r"""["'](data|models|results|export)/(\{|tune/|plots/)|f["'](data|models|results)/""")
     offenders = [
         f"{path.relative_to(REPO)}:{n}"
-        for path in [*RULES, REPO / "genomicdl" / "config" / "tuning.py", REPO / "genomicdl" / "config" / "plan.py"]
+        for path in [*RULES, *sorted((REPO / "genomicdl").rglob("*.py"))]
+        if path.name != "paths.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if literal.search(line) and not line.lstrip().startswith("#")
     ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from genomicdl.config import paths
+from genomicdl.core import paths
 from genomicdl.core.errors import ConfigError
 from genomicdl.models.catalog import CATALOG, TRAIN_PARAMS, Range
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from genomicdl.core import paths
 from genomicdl.core.errors import GenomicdlError
 
 if TYPE_CHECKING:  # torch is imported where a network is touched: the Snakefile reads this module
@@ -70,10 +71,10 @@ def spec(config: Mapping[str, Any], dataset: str, model: str, balance: str, seed
         return None
     s["balance"] = s["balance"] or balance
     s["seed"] = int(s["seed"] if s["seed"] is not None else seed)
-    run = f"{s['dataset']}/{s['model']}/{s['balance']}/{s['seed']}"
-    s["file"] = f"models/{run}/model.pt"
-    s["store"] = f"data/{s['dataset']}/dataset.h5"
-    s["index"] = f"data/{s['dataset']}/rebalance/{s['balance']}/{s['seed']}/index.npz"
+    run = (s["dataset"], s["model"], s["balance"], s["seed"])
+    s["file"] = paths.run_path(paths.MODEL, run)
+    s["store"] = paths.run_path(paths.STORE, run)
+    s["index"] = paths.run_path(paths.INDEX, run)
     return s
 
 

@@ -17,7 +17,7 @@ from genomicdl.config.specs import dataset_specs  # noqa: E402
 from genomicdl.training.devices import has_gpu  # noqa: E402
 from genomicdl.core.errors import ConfigError  # noqa: E402
 from genomicdl.models.catalog import CATALOG  # noqa: E402
-from genomicdl.config import paths  # noqa: E402
+from genomicdl.core import paths  # noqa: E402
 from genomicdl.core.enums import BALANCE_STRATEGIES, alternatives  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

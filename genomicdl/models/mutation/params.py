@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from genomicdl.core import paths
 
 # Training settings a model_params.<model> entry may hold beside the constructor's keywords.
 TRAINING_KEYS = ("steps", "batch_size", "learning_rate", "checkpoint_every", "samples")
@@ -34,9 +35,9 @@ def seed_free(model: str, params: dict[str, Any] | None) -> bool:
 
 
 ENSEMBLES = ("vae",)  # models whose seeds also form an ensemble run
-RUN = "results/{dataset}/{model}/{balance}/{seed}"
-ENSEMBLE_RUN = "results/{dataset}/{model}_ensemble/{balance}/ensemble"
-SCAN_TABLE = "results/{dataset}/scan_table_{balance}"  # .tsv and .md: rho per scan and model + ensemble
+RUN = paths.RUN_DIR
+ENSEMBLE_RUN = paths.ENSEMBLE_RUN_DIR
+SCAN_TABLE = paths.SCAN_TABLE  # .tsv and .md: rho per scan and model + ensemble
 
 
 def ensemble_members(config: dict[str, Any], families: dict[str, str]) -> list[str]:
@@ -73,7 +74,7 @@ def mutation_targets(config: dict[str, Any], families: dict[str, str]) -> list[s
     runs = list(mutation_runs(config, families))
     targets = [f"{RUN.format(dataset=d, model=m, balance=b, seed=s)}/{name}"
                for d, m, b, s in runs for name in ("metrics.tsv", "arrays.npz", "predictions.tsv.gz")]
-    targets += [f"data/{d}/alignment_summary.json" for d in dict.fromkeys(r[0] for r in runs)]
+    targets += [paths.fill(paths.ALIGNMENT_SUMMARY, dataset=d) for d in dict.fromkeys(r[0] for r in runs)]
     ensembles = {(d, m, b) for d, m, b, _ in runs if m in ENSEMBLES and len(seeds_of(m, config)) > 1}
     targets += [f"{ENSEMBLE_RUN.format(dataset=d, model=m, balance=b)}/metrics.tsv" for d, m, b in sorted(ensembles)]
     tables = dict.fromkeys((d, b) for d, _, b, _ in runs)

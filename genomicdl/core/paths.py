@@ -38,6 +38,9 @@ ARRAYS = RUN_DIR + "/arrays.npz"
 INTERPRET_DIR = RUN_DIR + "/interpret"
 VARIANTS_DIR = RUN_DIR + "/variants"
 PREDICT_DIR = RUN_DIR + "/predict"
+#: mutation effects: the seeds' ensemble of one model, and rho per scan and model (+ .tsv, .md)
+ENSEMBLE_RUN_DIR = "results/{dataset}/{model}_ensemble/{balance}/ensemble"
+SCAN_TABLE = "results/{dataset}/scan_table_{balance}"
 TUNE_DIR = "results/tune/{dataset}/{model}"
 TUNE_BEST = TUNE_DIR + "/best.yaml"
 PLOTS = "results/plots/{dataset}"  # + /<plot>.png, .svg
