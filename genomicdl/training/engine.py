@@ -305,6 +305,7 @@ class NetworkRun:
             self.n_rows = st.n
             signal = st.attr("signal")  # the labels cover the centred output of each window
             self.output_length = int(signal["output"]) if signal else None
+            self.index, self.valid_rows = unmasked(st.mask, self.index, self.valid_rows)
         if len(self.valid_rows) == 0:
             raise ValueError(f"{paths.store}: the validation split is empty; early stopping needs it")
         if len(self.index) == 0:
@@ -527,6 +528,20 @@ class NetworkRun:
             "resumed_from_epoch": resumed_from or None,
             "init_from": _init_summary(self.init_report),
         }
+
+
+def unmasked(mask: np.ndarray, index: np.ndarray, valid_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Training index and validation rows without the masked windows of a signal store
+    (genomicdl.datasets.signal_mask): they count in neither the loss nor early stopping."""
+    if not mask.any():
+        return index, valid_rows
+    index, valid_rows = np.asarray(index), np.asarray(valid_rows)
+    keep_index, keep_valid = mask[index] == 0, mask[valid_rows] == 0
+    log.info(
+        "mask: %d of %d training rows and %d of %d validation rows left out",
+        int((~keep_index).sum()), len(index), int((~keep_valid).sum()), len(valid_rows),
+    )  # fmt: skip
+    return index[keep_index], valid_rows[keep_valid]
 
 
 def _init_summary(report: Mapping[str, Any] | None) -> dict[str, Any] | None:
