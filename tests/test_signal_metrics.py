@@ -84,3 +84,18 @@ def test_rows_report_unmasked_once() -> None:
     assert r["profile_pearson_log"] < 1 and r["profile_spearman_log"] == pytest.approx(1.0)
     assert r["masked_windows"] == 10 and "pearson_unmasked" not in r  # zero predictions: no variance
     assert "pearson_log_counts" not in r  # the kind's own rows carry it, with CIs
+
+
+def test_early_stopping_score_is_the_mean_log_total_pearson() -> None:
+    from genomicdl.training.scores import signal_score
+
+    tasks = ["a:0", "a:1", "b:0", "b:1"]
+    totals_a = np.array([0.0, 1, 3, 7, 15])
+    y = np.stack([totals_a / 2, totals_a / 2, totals_a[::-1] / 2, totals_a[::-1] / 2], 1)
+    p = np.stack([totals_a, totals_a * 0, totals_a, totals_a * 0], 1)  # a: same order (r 1), b: reversed (r -1)
+    assert signal_score(tasks, y, p) == pytest.approx(0.0)
+    p_good = np.stack([totals_a, totals_a * 0, totals_a[::-1], totals_a[::-1] * 0], 1)
+    assert signal_score(tasks, y, p_good) == pytest.approx(1.0)
+    y_nan = y.copy()
+    y_nan[0, 0] = np.nan  # a window with a missing bin leaves its track's r, the rest stays 1
+    assert signal_score(tasks, y_nan, p_good) == pytest.approx(1.0)

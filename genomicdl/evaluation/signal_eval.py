@@ -189,10 +189,17 @@ def held_out_rows(
 
 def compare(
     y: np.ndarray, preds: dict[str, np.ndarray], tasks: Sequence[str], *, n_boot: int = 1000, seed: int = 0,
-    reference: str | None = None,
+    reference: str | None = None, keep: np.ndarray | None = None, counts_models: Sequence[str] = (),
 ) -> list[dict[str, object]]:
     """Rows (model, track, metric, value, lo, hi) for every model, and paired
-    differences against ``reference`` (metric ``pearson_minus_<reference>``)."""
+    differences against ``reference`` (metric ``pearson_minus_<reference>``), on the
+    windows the mask ``keep``s (all without it), the field's metrics (:func:`field_scores`;
+    ``counts_models`` get the counts Pearson) and, with ``keep``, the log-count Pearson over
+    every window once (``pearson_unmasked``)."""
+    if keep is not None:
+        ly_all = log_totals(y, tasks)
+        unmasked = {m: log_totals(p, tasks) for m, p in preds.items()}
+        y, preds = y[keep], {m: p[keep] for m, p in preds.items()}
     tracks, _ = layout(tasks)
     ly = log_totals(y, tasks)
     names = list(preds)
@@ -211,11 +218,19 @@ def compare(
                 value = pearson(ly[:, t], lp[m][:, t]) - pearson(ly[:, t], lp[reference][:, t])
                 rows.append(_row(m, track, f"pearson_minus_{reference}", value, lo, hi))
     for m in names:
-        r, jsd = profile_scores(y, preds[m], tasks)
+        r, _ = profile_scores(y, preds[m], tasks)
         for t, track in enumerate(tracks):
             if not np.isnan(r[t]):
                 rows.append(_row(m, track, "profile_pearson", r[t], None, None))
-                rows.append(_row(m, track, "profile_jsd", jsd[t], None, None))
+        field = field_scores(y, preds[m], tasks, counts_model=m in counts_models, seed=seed)
+        for name in ("profile_pearson_log", "profile_spearman_log", "profile_jsd", "profile_jsd_shuffled",
+                     "counts_pearson"):  # fmt: skip
+            for t, track in enumerate(tracks):
+                if name in field and not np.isnan(field[name][t]):
+                    rows.append(_row(m, track, name, field[name][t], None, None))
+        if keep is not None:
+            for t, track in enumerate(tracks):
+                rows.append(_row(m, track, "pearson_unmasked", pearson(ly_all[:, t], unmasked[m][:, t]), None, None))
     return rows
 
 

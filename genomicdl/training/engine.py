@@ -49,7 +49,7 @@ from genomicdl.training.inference import autocast, autocast_dtype, forward, pred
 from genomicdl.training.loader import StoreStream, epoch_batches, worker_count
 from genomicdl.training.losses import KindLoss
 from genomicdl.training.rebalance import load_index
-from genomicdl.training.scores import prediction_loss, validation_score
+from genomicdl.training.scores import prediction_loss, signal_score, validation_score
 
 log = logging.getLogger(__name__)
 
@@ -430,6 +430,8 @@ class NetworkRun:
             target=self.target, rc_average=self.rc_average, amp=self.trainer.amp,
         )  # fmt: skip
         y = store.positions(self.valid_rows) if self.target.kind == "per_position" else self.labels[self.valid_rows]
+        if self.output_length is not None:  # a signal store: the masked primary metric
+            return signal_score(self.target.tasks, y, p), prediction_loss(self.target, y, p)
         return validation_score(self.target, y, p), prediction_loss(self.target, y, p)
 
     def epoch(self, store: Store) -> EpochStats:
