@@ -69,7 +69,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def build(data: dict, out: Path, **signal: object) -> tuple[dict, Store]:
+def config(data: dict, **signal: object) -> dict:
+    """The validated config of one signal dataset over the planted tracks."""
     raw = {
         "genome": {"url": str(data["genome_raw"])},
         "targets": {"A": {"url": str(data["A"])}, "B": {"url": str(data["B"])}},
@@ -79,7 +80,11 @@ def build(data: dict, out: Path, **signal: object) -> tuple[dict, Store]:
         "split": {"valid": ["chrII"], "test": ["chrIII"]},
         "signal": {"output_length": 100, "bin_size": 25, **signal},
     }
-    ds = gconfig.validate({"datasets": {"m": raw}}, SCHEMA)["datasets"]["m"]
+    return gconfig.validate({"datasets": {"m": raw}}, SCHEMA)
+
+
+def build(data: dict, out: Path, **signal: object) -> tuple[dict, Store]:
+    ds = config(data, **signal)["datasets"]["m"]
     files = {"target.A": str(data["A"]), "target.B": str(data["B"]), "blacklist": str(data["black"])}
     summary = build_dataset(ds, files, str(data["genome"]), str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv"))
     return summary, Store(out / "d.h5")
@@ -164,3 +169,19 @@ def test_masked_metric_is_primary_and_unmasked_reported_once(data: dict, tmp_pat
     assert r[("A", "profile_jsd_shuffled")] > 0.001
     assert ("A", "counts_pearson") not in r  # a count/profile (multinomial) model's metric
     st.close()
+
+
+def test_baseline_fits_only_the_windows_the_mask_keeps(data: dict, tmp_path: Path) -> None:
+    from genomicdl.training.baselines import train_baseline
+    from genomicdl.training.rebalance import rebalance
+
+    _, st = build(data, tmp_path, mask={"min_uncovered_bp": 1_000})
+    train_rows, masked = len(st.rows("train")), int((st.mask[st.rows("train")] > 0).sum())
+    st.close()
+    assert masked == 2  # the blacklisted windows of chrI
+    rebalance(tmp_path / "d.h5", "none", 1, 1.0, tmp_path / "i.npz", tmp_path / "c.tsv")
+    train = config(data)["train"]
+    stats = train_baseline(store=str(tmp_path / "d.h5"), index=str(tmp_path / "i.npz"), model="kmer_ridge",
+                           params={"k": 3}, train=train, seed=1, double_stranded=True,
+                           out_model=str(tmp_path / "m.joblib"), out_stats=str(tmp_path / "s.json"))  # fmt: skip
+    assert stats["train_rows"] == train_rows - masked
