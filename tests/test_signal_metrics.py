@@ -99,3 +99,12 @@ def test_early_stopping_score_is_the_mean_log_total_pearson() -> None:
     y_nan = y.copy()
     y_nan[0, 0] = np.nan  # a window with a missing bin leaves its track's r, the rest stays 1
     assert signal_score(tasks, y_nan, p_good) == pytest.approx(1.0)
+
+
+def test_a_total_spread_evenly_has_no_profile() -> None:
+    tasks = [f"t:{b}" for b in range(10)]
+    y = np.array([[1.0, 5, 2, 9, 0, 3, 3, 7, 1, 2]] * 3)
+    p = np.repeat(np.expm1(np.array([[2.158294], [0.132221], [6.859234]])) / 10, 10, axis=1)  # an even spread
+    lp = np.log1p(p)
+    assert (np.abs(lp - lp.mean(1, keepdims=True)).max(1) > 0).any()  # rounding spread, not a profile
+    assert np.isnan(within_windows(y, p, tasks)[0])

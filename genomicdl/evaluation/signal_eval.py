@@ -85,11 +85,14 @@ def log_bins(a: np.ndarray, tasks: Sequence[str]) -> np.ndarray:
 
 
 def rowwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r of each row of ``a`` with the same row of ``b`` (NaN without variance)."""
+    """Pearson r of each row of ``a`` with the same row of ``b`` (NaN without variance; a
+    row whose spread is rounding noise, e.g. a total spread evenly over bins, is flat)."""
     ac, bc = a - a.mean(-1, keepdims=True), b - b.mean(-1, keepdims=True)
+    flat = lambda x, xc: np.abs(xc).max(-1) <= 1e-9 * np.maximum(np.abs(x).max(-1), 1e-30)  # noqa: E731
     den = np.sqrt((ac**2).sum(-1) * (bc**2).sum(-1))
+    ok = (den > 0) & ~flat(a, ac) & ~flat(b, bc)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (ac * bc).sum(-1) / np.where(den > 0, den, 1), np.nan)
+        return np.where(ok, (ac * bc).sum(-1) / np.where(ok, den, 1), np.nan)
 
 
 def within_windows(y: np.ndarray, p: np.ndarray, tasks: Sequence[str], rank: bool = False) -> np.ndarray:

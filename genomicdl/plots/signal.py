@@ -124,6 +124,14 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
         return float(np.corrcoef(a, b)[0, 1])
 
 
+def panel_values(data: TrackStretch, track: str, run: str) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(measured, predicted) log1p bins of one panel and the Pearson r of the log1p bins
+    and of the bins themselves."""
+    meas_raw, pred_raw = data.measured[track], data.predicted[run][track]
+    meas, pred = np.log1p(np.clip(meas_raw, 0, None)), np.log1p(np.clip(pred_raw, 0, None))
+    return meas, pred, _pearson(meas, pred), _pearson(meas_raw, pred_raw)
+
+
 def track_figure(data: TrackStretch, dataset: str, out: Out, value: str = "signal") -> None:
     """One panel per track and run: the measured bins (grey) and the run's predicted bins
     (blue steps, one value per predicted bin, nothing smoothed) on one log1p axis, with
@@ -133,13 +141,11 @@ def track_figure(data: TrackStretch, dataset: str, out: Out, value: str = "signa
     fig, axes = plt.subplots(len(rows), 1, figsize=(11, 1.7 * len(rows) + 0.6), sharex=True, squeeze=False)
     x = np.append(data.starts, data.starts[-1] + data.bin_size) / 1e3
     for ax, (track, run) in zip(axes[:, 0], rows):
-        meas = np.log1p(np.clip(data.measured[track], 0, None))
-        pred = np.log1p(np.clip(data.predicted[run][track], 0, None))
+        meas, pred, r_log, r_raw = panel_values(data, track, run)
         ax.stairs(meas, x, fill=True, color="0.7", lw=0, label="measured")
         ax.stairs(pred, x, color="tab:blue", lw=1.2, label=f"predicted ({run})")
         ax.set_ylim(0, max(float(meas.max()), float(pred.max()), 1e-9) * 1.1)
         ax.set_ylabel(f"log1p({value})", fontsize=8)
-        r_log, r_raw = _pearson(meas, pred), _pearson(data.measured[track], data.predicted[run][track])
         ax.set_title(f"{track}: measured and predicted by {run} (r of log1p bins {r_log:.2f}, of bins {r_raw:.2f})",
                      fontsize=9, loc="left")  # fmt: skip
         ax.legend(fontsize=7, loc="upper right", frameon=False)
