@@ -31,11 +31,12 @@ from genomicdl.core.errors import ConfigError, GenomicdlError
 from genomicdl.core.files import write_json_atomic, write_text_atomic
 from genomicdl.core.seeds import stable_seed
 from genomicdl.datasets.genome_dataset import CHUNK, bed_tempdir, leakage_verdict, read_blacklist, tiles, window_stats
+from genomicdl.datasets.signal_mask import MaskCounts, WindowMask, describe_rule
 from genomicdl.datasets.summary import DatasetReport
 from genomicdl.datasets.windows import IntervalSet, LeakageCheck, SplitAssigner
 from genomicdl.io.bigwig import SignalReader, bin_values
 from genomicdl.io.genome import ChromNames, Genome, IntervalStats, read_intervals
-from genomicdl.io.store import KIND_CODE, StoreWriter
+from genomicdl.io.store import KIND_CODE, SPLITS, StoreWriter
 from genomicdl.kinds.signal_layout import profile_tasks
 from genomicdl.kinds.targets import Target
 
@@ -79,25 +80,30 @@ def build_signal_dataset(
         if "blacklist" in files:
             bed = read_blacklist(files["blacklist"], genome.sizes, spec.chrom_aliases, tmp, report)
             black = IntervalSet.from_bed(bed.fn) if bed is not None else None
+        # the blacklist masks windows (kept in the store, left out of loss and metrics) instead of dropping them
+        mask = WindowMask(reader, genome.sizes, sig["mask"], black)
+        counts = MaskCounts(SPLITS)
         if "signal.regions" in files:
-            windows = _region_windows(files["signal.regions"], genome.sizes, names, spec, black, report)
+            windows = _region_windows(files["signal.regions"], genome.sizes, names, spec, None, report)
             mode = "regions"
         else:
             tiles_cfg = dict(spec.tiles, stride=spec.tiles["stride"] or geo["output"])
-            windows = tiles(genome.sizes, names, tiles_cfg, geo["input"], black, report, not splitter.by_chrom)
+            windows = tiles(genome.sizes, names, tiles_cfg, geo["input"], None, report, not splitter.by_chrom)
             mode = "tiles"
+        rule = describe_rule(sig["mask"], black is not None, sig["nan"])
         layout = {"tracks": tracks, **geo, "stat": sig["stat"], "layout": "track-major", "mode": mode,
-                  "control": "signal.control" in files}  # fmt: skip
+                  "control": "signal.control" in files, "mask": rule}  # fmt: skip
         attrs = {"dataset_kind": "genome", "mode": mode, "split": splitter.describe(), "signal": layout}
         target = Target("regression", tuple(tasks), loss=spec.loss)
-        writer = StoreWriter(out_store, window=geo["input"], target=target, chroms=chroms, attrs=attrs)
+        writer = StoreWriter(out_store, window=geo["input"], target=target, chroms=chroms, attrs=attrs, mask=True)
+        sink = _Sink(writer, report, mask, counts)
         leak = LeakageCheck()
         try:
             progress = tqdm(unit=" windows", unit_scale=True, desc="signal", mininterval=10, file=sys.stderr)
             for chrom, starts, *_ in windows:
                 c = chroms.index(chrom)
-                split = _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, spec, report)
-                _write_jitter(writer, genome, reader, chrom, c, starts[split == 0], geo, sig, spec, seed, report)
+                split = _write(sink, genome, reader, chrom, c, starts, splitter, leak, geo, sig, spec)
+                _write_jitter(sink, genome, reader, chrom, c, starts[split == 0], geo, sig, spec, seed)
                 progress.update(len(starts))
             progress.close()
             leakage_verdict(leak, spec.split["leakage"], chroms)
@@ -111,7 +117,8 @@ def build_signal_dataset(
             reader.close()
     summary = {"dataset_kind": "genome", "mode": mode, "signal": layout, "tasks": tasks, "n_windows": writer.n,
                "split": splitter.describe(), "chromosomes_renamed": names.renamed, "leakage_overlaps": leak.overlaps,
-               **report.summary(), "seconds": round(time.time() - t0, 2)}  # fmt: skip
+               **report.summary(), "mask": {"rule": rule, "windows": counts.summary(),
+               "uncovered_bp": mask.uncovered_bp}, "seconds": round(time.time() - t0, 2)}  # fmt: skip
     report.log_counts(log)
     write_text_atomic(out_gc, report.gc_table())
     write_json_atomic(out_summary, summary)
@@ -125,7 +132,7 @@ def _labels(reader: SignalReader, chrom: str, starts: np.ndarray, geo: Mapping[s
     return bin_values(values, geo["bin_size"], stat).reshape(len(starts), -1).astype(np.float32)
 
 
-def _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, spec, report) -> np.ndarray:
+def _write(sink, genome, reader, chrom, c, starts, splitter, leak, geo, sig, spec) -> np.ndarray:
     """Encode, label, split and write one chunk of windows; returns their split codes."""
     codes, gc, nfrac = window_stats(genome, chrom, starts, geo["input"])
     labels = _labels(reader, chrom, starts, geo, sig["stat"])
@@ -133,12 +140,12 @@ def _write(writer, genome, reader, chrom, c, starts, splitter, leak, geo, sig, s
     split = splitter.assign(cidx.astype(np.int64), starts, starts + geo["input"])
     leak.feed(cidx, starts, starts + geo["input"], split)
     keep = nfrac <= spec.max_n_fraction
-    report.drop(f"windows with more than {spec.max_n_fraction:.0%} N", int((~keep).sum()))
-    _append(writer, codes[keep], labels[keep], split[keep], cidx[keep], starts[keep], gc[keep], report)
+    sink.report.drop(f"windows with more than {spec.max_n_fraction:.0%} N", int((~keep).sum()))
+    sink.append(chrom, geo, codes[keep], labels[keep], split[keep], cidx[keep], starts[keep], gc[keep])
     return np.where(keep, split, 255)
 
 
-def _write_jitter(writer, genome, reader, chrom, c, starts, geo, sig, spec, seed, report) -> None:
+def _write_jitter(sink, genome, reader, chrom, c, starts, geo, sig, spec, seed) -> None:
     """``jitter_copies`` shifted copies of training windows (inside the chromosome)."""
     copies, jitter = int(sig["jitter_copies"]), int(sig["jitter"])
     if not copies or not jitter or not len(starts):
@@ -153,14 +160,22 @@ def _write_jitter(writer, genome, reader, chrom, c, starts, geo, sig, spec, seed
         labels = _labels(reader, chrom, moved, geo, sig["stat"])
         n = int(keep.sum())
         cidx = np.full(n, c, np.uint16)
-        _append(writer, codes[keep], labels[keep], np.zeros(n, np.uint8), cidx, moved[keep], gc[keep], report)
+        sink.append(chrom, geo, codes[keep], labels[keep], np.zeros(n, np.uint8), cidx, moved[keep], gc[keep])
 
 
-def _append(writer, codes, labels, split, cidx, starts, gc, report) -> None:
-    kind = np.full(len(starts), KIND_CODE["tile"], np.uint8)
-    writer.append(codes, labels=labels, split=split, chrom=cidx, start=starts, gc=gc, kind=kind)
-    totals = np.nan_to_num(labels.reshape(len(labels), len(report.tasks), -1).sum(-1))
-    report.add(split, (totals > 0).astype(np.uint8), gc, kind)  # "positive": any signal in the output
+class _Sink:
+    """Where windows go: the store (with their mask bits), the report and the mask counts."""
+
+    def __init__(self, writer: StoreWriter, report: DatasetReport, mask: WindowMask, counts: MaskCounts) -> None:
+        self.writer, self.report, self.mask, self.counts = writer, report, mask, counts
+
+    def append(self, chrom, geo, codes, labels, split, cidx, starts, gc) -> None:
+        kind = np.full(len(starts), KIND_CODE["tile"], np.uint8)
+        bits = self.mask.bits(chrom, starts, geo, labels)
+        self.writer.append(codes, labels=labels, split=split, chrom=cidx, start=starts, gc=gc, kind=kind, mask=bits)
+        self.counts.add(bits, split)
+        totals = np.nan_to_num(labels.reshape(len(labels), len(self.report.tasks), -1).sum(-1))
+        self.report.add(split, (totals > 0).astype(np.uint8), gc, kind)  # "positive": any signal in the output
 
 
 def _region_windows(

@@ -98,24 +98,28 @@ def _scale(target: Target, y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np
     return y, p
 
 
-def scored(target: Target, y: np.ndarray, p: np.ndarray, *, signal: bool, nv: int) -> tuple[list[str], ...]:
+def scored(
+    target: Target, y: np.ndarray, p: np.ndarray, *, signal: bool, nv: int, keep: np.ndarray | None = None,
+    seed: int = 0,
+) -> tuple[list[str], ...]:  # fmt: skip
     """(tasks, y, p, extra metric rows) that the metrics see. Signal stores (bins of
-    bigWig tracks) are scored per track on log1p window totals, with the profile's shape
-    (mean per-window Pearson, Jensen-Shannon divergence) on test beside them."""
+    bigWig tracks) are scored per track on log1p window totals over the windows the mask
+    ``keep``s, with the field's profile and count metrics on test beside them and the
+    unmasked log-count correlations once (genomicdl.evaluation.signal_eval.held_out_rows)."""
     if not signal:
         y, p = _scale(target, y, p)
         return list(target.tasks), y, p, []
-    from genomicdl.evaluation.signal_eval import log_totals, profile_scores
+    from genomicdl.evaluation.signal_eval import held_out_rows, log_totals
     from genomicdl.kinds.signal_layout import layout
 
+    keep = np.ones(len(y), bool) if keep is None else keep
     tracks, _ = layout(target.tasks)
-    r, jsd = profile_scores(y[nv:], p[nv:], target.tasks)
-    extra = [
-        {"task": t, "split": "test", "metric": name, "value": float(v[i]), "lo": None, "hi": None}
-        for i, t in enumerate(tracks)
-        for name, v in (("profile_pearson", r), ("profile_jsd", jsd))
-    ]
-    return list(tracks), log_totals(y, target.tasks), log_totals(p, target.tasks), extra
+    test_keep = keep[nv:]
+    extra = held_out_rows(
+        y[nv:][test_keep], p[nv:][test_keep], target.tasks, counts_model=target.loss == "multinomial", seed=seed,
+        unmasked=(y[nv:], p[nv:]),
+    )  # fmt: skip
+    return list(tracks), log_totals(y[keep], target.tasks), log_totals(p[keep], target.tasks), extra
 
 
 def threshold_notices(kind: str, tasks: list[str], y_valid: np.ndarray, *, store: str, dataset: str) -> list[str]:
@@ -164,14 +168,15 @@ def evaluate_run(
         split = np.where(np.arange(len(rows)) < len(valid), "valid", "test")
         write_predictions(st, rows, split, labels, scores, out_predictions)
         target, signal = st.target, st.attr("signal") is not None
-    nv = len(valid)
-    tasks, y, p, extra = scored(target, labels, scores, signal=signal, nv=nv)
+        keep = st.mask[rows] == 0  # signal stores: windows the mask leaves out are not scored
+    seed = stable_seed("bootstrap", *(run[k] for k in RUN_KEYS)) % 2**31
+    tasks, y, p, extra = scored(target, labels, scores, signal=signal, nv=len(valid), keep=keep, seed=seed)
+    nv = int(keep[: len(valid)].sum()) if signal else len(valid)
     for notice in threshold_notices(target.kind, tasks, y[:nv], store=store, dataset=run["dataset"]):
         log.warning("%s", notice, extra=CONSOLE)
     classes = list(target.classes) or None
     save_arrays(out_arrays, kind=target.kind, tasks=tasks, classes=classes,
                 y_valid=y[:nv], p_valid=p[:nv], y_test=y[nv:], p_test=p[nv:])  # fmt: skip
-    seed = stable_seed("bootstrap", *(run[k] for k in RUN_KEYS)) % 2**31
     rows_out = kind_metrics(
         target.kind, y_valid=y[:nv], p_valid=p[:nv], y_test=y[nv:], p_test=p[nv:], tasks=tasks, classes=classes,
         bootstrap=int(settings["bootstrap"]), seed=seed, min_positives=int(settings["min_positives"]),

@@ -71,6 +71,7 @@ class StoreWriter:
         alphabet: str = "dna",
         attrs: dict[str, Any] | None = None,
         ids: bool = False,
+        mask: bool = False,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,7 @@ class StoreWriter:
         self._columns = ["seq", "length", "labels", "split", "chrom", "start", "strand", "gc", "kind"]
         self._columns += ["positions"] if target.k.per_position else []
         self._columns += ["id"] if ids else []
+        self._columns += ["mask"] if mask else []
         self._buffer: dict[str, list[np.ndarray]] = {c: [] for c in self._columns}
         self._buffered = 0
         self._h5 = h5py.File(self.tmp, "w", rdcc_nbytes=0)  # whole chunks are written: no cache
@@ -114,6 +116,7 @@ class StoreWriter:
             "gc": np.float32,
             "kind": np.uint8,
             "id": h5py.string_dtype(),
+            "mask": np.uint8,
         }
         widths = {"seq": self.window, "positions": self.window, "labels": label_width(self.target)}
         for name in self._columns:
@@ -138,12 +141,15 @@ class StoreWriter:
         ids: Sequence[str] | None = None,
         strand: np.ndarray | None = None,
         positions: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
     ) -> None:
         """Append n rows: codes (n, window) padded with PAD, and per-row columns.
 
         ``lengths`` defaults to the window; ``chrom``/``start`` to 0/-1 (tables);
         ``strand``: +1 / -1 for the strand of the record a window comes from, 0 for
-        unstranded or unknown; ``positions`` (per_position kind): (n, window) int8.
+        unstranded or unknown; ``positions`` (per_position kind): (n, window) int8;
+        ``mask`` (stores made with ``mask=True``): reason bits of rows left out of loss and
+        metrics, 0 = kept (genomicdl.datasets.signal_mask).
         """
         n = len(seq)
         if n == 0:
@@ -164,6 +170,8 @@ class StoreWriter:
                 raise ValueError("a per_position store needs positions for every row")
             values["positions"] = positions
             values["labels"] = np.zeros(n, np.uint8)
+        if "mask" in self._buffer:
+            values["mask"] = np.zeros(n, np.uint8) if mask is None else mask
         if "id" in self._buffer:
             values["id"] = np.asarray(ids if ids is not None else [""] * n, dtype=object)
         for name in self._columns:
@@ -299,6 +307,13 @@ class Store:
         """Whether rows differ in length."""
         lengths = self.lengths
         return bool(len(lengths)) and int(lengths.min()) != int(lengths.max())
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Mask reason bits of every row (0 = kept; zeros for a store without a mask)."""
+        if "mask" not in self._h5:
+            return np.zeros(self.n, np.uint8)
+        return self._whole("mask")
 
     def rows(self, split: str) -> np.ndarray:
         """Row numbers of one split, in store order."""

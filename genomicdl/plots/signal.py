@@ -1,6 +1,6 @@
 """Predicted beside measured signal tracks: a stretch of a predicted chromosome, one panel
-for the measured bigWig of each track and one below it for each network's prediction
-(the predict stage's bigWigs), both in the bins the network predicts."""
+per track and network with the measured bigWig and the network's prediction (the predict
+stage's bigWigs) on one log1p axis, both in the bins the network predicts."""
 
 from __future__ import annotations
 
@@ -125,27 +125,34 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
         return float(np.corrcoef(a, b)[0, 1])
 
 
+def panel_values(data: TrackStretch, track: str, run: str) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(measured, predicted) log1p bins of one panel and the Pearson r of the log1p bins
+    and of the bins themselves."""
+    meas_raw, pred_raw = data.measured[track], data.predicted[run][track]
+    meas, pred = np.log1p(np.clip(meas_raw, 0, None)), np.log1p(np.clip(pred_raw, 0, None))
+    return meas, pred, _pearson(meas, pred), _pearson(meas_raw, pred_raw)
+
+
 def track_figure(data: TrackStretch, dataset: str, out: Out, value: str = "signal") -> None:
-    """Per track, the measured bins and below them each run's predicted bins (shared x;
-    Pearson r of the bins in each predicted panel's title)."""
+    """One panel per track and run: the measured bins (grey) and the run's predicted bins
+    (blue steps, one value per predicted bin, nothing smoothed) on one log1p axis, with
+    the Pearson r of the log1p bins (what the profile metrics score) and of the bins."""
     runs = list(data.predicted)
-    rows = [row for t in data.measured for row in [(t, None), *[(t, r) for r in runs]]]
-    fig, axes = plt.subplots(len(rows), 1, figsize=(11, 1.5 * len(rows) + 0.6), sharex=True, squeeze=False)
+    rows = [(t, r) for t in data.measured for r in runs]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(11, 1.7 * len(rows) + 0.6), sharex=True, squeeze=False)
     x = np.append(data.starts, data.starts[-1] + data.bin_size) / 1e3
     for ax, (track, run) in zip(axes[:, 0], rows):
-        y = data.measured[track] if run is None else data.predicted[run][track]
-        colour = "0.35" if run is None else "tab:blue"
-        ax.stairs(y, x, fill=True, color=colour, lw=0)
-        ax.set_ylim(0, max(float(y.max()), 1e-9) * 1.1)
-        ax.set_ylabel(value, fontsize=8)
-        if run is None:
-            title = f"{track}: measured"
-        else:
-            title = f"{track}: predicted by {run} (r = {_pearson(data.measured[track], y):.2f})"
-        ax.set_title(title, fontsize=9, loc="left")
+        meas, pred, r_log, r_raw = panel_values(data, track, run)
+        ax.stairs(meas, x, fill=True, color="0.7", lw=0, label="measured")
+        ax.stairs(pred, x, color="tab:blue", lw=1.2, label=f"predicted ({run})")
+        ax.set_ylim(0, max(float(meas.max()), float(pred.max()), 1e-9) * 1.1)
+        ax.set_ylabel(f"log1p({value})", fontsize=8)
+        ax.set_title(f"{track}: measured and predicted by {run} (r of log1p bins {r_log:.2f}, of bins {r_raw:.2f})",
+                     fontsize=9, loc="left")  # fmt: skip
+        ax.legend(fontsize=7, loc="upper right", frameon=False)
         ax.tick_params(labelsize=8)
     axes[-1, 0].set_xlabel(f"{data.chrom} position (kb), {data.bin_size}-bp bins")
-    fig.suptitle(f"{dataset}: test chromosome {data.chrom}, measured and predicted", fontsize=10)
+    fig.suptitle(f"{dataset}: test chromosome {data.chrom}, measured and predicted on one log1p scale", fontsize=10)
     fig.tight_layout()
     _save(fig, out)
 

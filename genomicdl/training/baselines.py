@@ -72,6 +72,7 @@ def train_baseline(
     t0 = time.time()
     rows_index, weights, strategy = load_index(index)
     with Store(store) as st:
+        rows_index = rows_index[st.mask[rows_index] == 0]  # a signal store's masked windows (signal_mask)
         rows = subsample(rows_index, int(train["max_train_samples"]), seed)
         if len(rows) < len(rows_index):
             log.info("baseline trains on a seeded subsample of %d of %d rows", len(rows), len(rows_index))

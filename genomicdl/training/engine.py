@@ -49,7 +49,7 @@ from genomicdl.training.inference import autocast, autocast_dtype, forward, pred
 from genomicdl.training.loader import StoreStream, epoch_batches, worker_count
 from genomicdl.training.losses import KindLoss
 from genomicdl.training.rebalance import load_index
-from genomicdl.training.scores import prediction_loss, validation_score
+from genomicdl.training.scores import prediction_loss, signal_score, validation_score
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +305,7 @@ class NetworkRun:
             self.n_rows = st.n
             signal = st.attr("signal")  # the labels cover the centred output of each window
             self.output_length = int(signal["output"]) if signal else None
+            self.index, self.valid_rows = unmasked(st.mask, self.index, self.valid_rows)
         if len(self.valid_rows) == 0:
             raise ValueError(f"{paths.store}: the validation split is empty; early stopping needs it")
         if len(self.index) == 0:
@@ -429,6 +430,8 @@ class NetworkRun:
             target=self.target, rc_average=self.rc_average, amp=self.trainer.amp,
         )  # fmt: skip
         y = store.positions(self.valid_rows) if self.target.k.per_position else self.labels[self.valid_rows]
+        if self.output_length is not None:  # a signal store: the masked primary metric
+            return signal_score(self.target.tasks, y, p), prediction_loss(self.target, y, p)
         return validation_score(self.target, y, p), prediction_loss(self.target, y, p)
 
     def epoch(self, store: Store) -> EpochStats:
@@ -527,6 +530,20 @@ class NetworkRun:
             "resumed_from_epoch": resumed_from or None,
             "init_from": _init_summary(self.init_report),
         }
+
+
+def unmasked(mask: np.ndarray, index: np.ndarray, valid_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Training index and validation rows without the masked windows of a signal store
+    (genomicdl.datasets.signal_mask): they count in neither the loss nor early stopping."""
+    if not mask.any():
+        return index, valid_rows
+    index, valid_rows = np.asarray(index), np.asarray(valid_rows)
+    keep_index, keep_valid = mask[index] == 0, mask[valid_rows] == 0
+    log.info(
+        "mask: %d of %d training rows and %d of %d validation rows left out",
+        int((~keep_index).sum()), len(index), int((~keep_valid).sum()), len(valid_rows),
+    )  # fmt: skip
+    return index[keep_index], valid_rows[keep_valid]
 
 
 def _init_summary(report: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -57,6 +57,18 @@ def validation_score(target: Target, y: np.ndarray, p: np.ndarray) -> float:
     return _SCORES[k.score](y, p)
 
 
+def signal_score(tasks: tuple[str, ...] | list[str], y: np.ndarray, p: np.ndarray) -> float:
+    """Early stopping on a signal store (bins of bigWig tracks, masked windows already left
+    out): mean over tracks of the Pearson r of log1p window totals, the benchmark's primary
+    metric; a window with a missing bin is left out of its track."""
+    from genomicdl.kinds.signal_layout import layout
+
+    tracks, bins = layout(tasks)
+    y3 = np.asarray(y, np.float64).reshape(len(y), len(tracks), bins)
+    p3 = np.asarray(p, np.float64).reshape(len(p), len(tracks), bins)
+    return _mean_pearson(np.log1p(np.clip(y3.sum(-1), 0, None)), np.log1p(np.clip(p3.sum(-1), 0, None)))
+
+
 def prediction_loss(target: Target, y: np.ndarray, p: np.ndarray) -> float:
     """The loss of predictions ``p`` on labels ``y`` (cross-entropy or squared error), by the
     kind's label layout."""
