@@ -88,7 +88,8 @@ def build(data: dict, out: Path, **signal: object) -> tuple[dict, Store]:
     ds = config(data, **signal)["datasets"]["m"]
     files = {"target.A": str(data["A"]), "target.B": str(data["B"]), "blacklist": str(data["black"])}
     spec = dataset_spec("m", ds)
-    summary = build_dataset(spec, files, str(data["genome"]), str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv"))
+    outputs = (str(out / "d.h5"), str(out / "s.json"), str(out / "g.tsv"))
+    summary = build_dataset(spec, files, str(data["genome"]), *outputs)
     return summary, Store(out / "d.h5")
 
 
