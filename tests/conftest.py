@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,27 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def srf_table(workdir: Path) -> dict:
+    """The small SRF ChIP-seq table dataset of the end-to-end tests, its two files copied
+    to ``workdir/inputs`` (paths relative to ``workdir``, as a user writes them)."""
+    inputs = workdir / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    for name in ("SRF_AC.head300.seq.gz", "SRF_B.slice300.seq.gz"):
+        shutil.copy(DATA / name, inputs / name)
+    return {
+        "table": {
+            "train": {"url": "inputs/SRF_AC.head300.seq.gz"},
+            "test": {"url": "inputs/SRF_B.slice300.seq.gz"},
+            "sequence_column": "seq",
+            "label_columns": ["Bound"],
+            "id_column": "EventID",
+        },
+        "negatives": {"strategy": "shuffle", "per_positive": 1},
+        "split": {"valid": 0.2},
+        "double_stranded": True,
+    }
 
 
 def snakemake(args: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:

@@ -19,17 +19,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import yaml
-from conftest import DATA, DEMO, snakemake
+from conftest import DEMO, snakemake, srf_table
 
 pytestmark = pytest.mark.e2e
 
 
 def tiny_config(workdir: Path) -> Path:
     """Two datasets, as a user would write them: relative paths from the working dir."""
-    inputs = workdir / "inputs"
-    inputs.mkdir(parents=True)
-    for name in ("SRF_AC.head300.seq.gz", "SRF_B.slice300.seq.gz"):
-        shutil.copy(DATA / name, inputs / name)
     cfg = {
         "datasets": {
             "tiny_yeast": {
@@ -43,18 +39,7 @@ def tiny_config(workdir: Path) -> Path:
                 "negatives": {"strategy": "gc_matched", "per_positive": 1},
                 "split": {"valid": ["chrXVI"], "test": ["chrIV"]},
             },
-            "srf": {
-                "table": {
-                    "train": {"url": "inputs/SRF_AC.head300.seq.gz"},
-                    "test": {"url": "inputs/SRF_B.slice300.seq.gz"},
-                    "sequence_column": "seq",
-                    "label_columns": ["Bound"],
-                    "id_column": "EventID",
-                },
-                "negatives": {"strategy": "shuffle", "per_positive": 1},
-                "split": {"valid": 0.2},
-                "double_stranded": True,
-            },
+            "srf": srf_table(workdir),
         },
         "models": ["deepbind", "kmer_logreg"],
         "balance": ["none", "class_weight"],

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from conftest import DATA, REPO, snakemake
+from conftest import REPO, snakemake, srf_table
 
 from genomicdl.config import tuning
 from genomicdl.config import validation as gconfig
@@ -27,24 +27,9 @@ TRIALS = 3
 
 def tiny_config(workdir: Path) -> Path:
     """One tiny binary dataset (SRF, DeepBind's ChIP-seq set), one network, two seeds."""
-    inputs = workdir / "inputs"
-    inputs.mkdir(parents=True)
-    for name in ("SRF_AC.head300.seq.gz", "SRF_B.slice300.seq.gz"):
-        shutil.copy(DATA / name, inputs / name)
     cfg = {
         "datasets": {
-            "srf": {
-                "table": {
-                    "train": {"url": "inputs/SRF_AC.head300.seq.gz"},
-                    "test": {"url": "inputs/SRF_B.slice300.seq.gz"},
-                    "sequence_column": "seq",
-                    "label_columns": ["Bound"],
-                    "id_column": "EventID",
-                },
-                "negatives": {"strategy": "shuffle", "per_positive": 1},
-                "split": {"valid": 0.2},
-                "double_stranded": True,
-            },
+            "srf": srf_table(workdir),
         },
         "models": ["deepbind"],
         "balance": ["none"],
