@@ -171,10 +171,10 @@ class ArDCA(nn.Module):
                 self._fit_phase(codes[fitted], weights[fitted], lam, run, save, log)
                 self._select(lam, codes[held], weights[held], run, log)
                 if p + 1 == len(phases) - 1:  # the refit starts from the chosen fit
-                    self.selected_fit = run["best"]
-                    self.h.copy_(run["best"]["h"])
-                    self.j.copy_(run["best"]["j"])
-                run.update(phase=p + 1, done=0, losses=[], best=None)
+                    self.selected_fit, run["best"] = run["best"], None
+                    self.h.copy_(self.selected_fit["h"])
+                    self.j.copy_(self.selected_fit["j"])
+                run.update(phase=p + 1, done=0, losses=[])
                 save()
         out = {"evaluations": sum(run["iterations"]), "chunks": len(run["iterations"]),
                "objective": sum(run["losses"]) / len(self.orders)}
