@@ -127,10 +127,13 @@ def diagnostics(args: argparse.Namespace, rows: list[dict], best: dict) -> None:
     wild = torch.as_tensor(aln.wild_type.astype(np.int64))
     refits = {o: load(args.fits / f"{o}.pt", False) for o in args.orders}
     print("\ndiagnostic: Spearman rho (95% bootstrap CI) of the refitted models, per scan column:")
-    for column in args.columns:
-        scan = read_scan(args.scan, aln, fitness_column=column, bad_mutants="skip")
-        mutants = torch.as_tensor(mutant_codes(aln.wild_type, scan.substitutions).astype(np.int64))
-        effects = {o: m.score(mutants, wild).numpy() for o, m in refits.items()}
+    scans = {c: read_scan(args.scan, aln, fitness_column=c, bad_mutants="skip") for c in args.columns}
+    names = list(dict.fromkeys(m for scan in scans.values() for m in scan.mutants))
+    subs = {m: s for scan in scans.values() for m, s in zip(scan.mutants, scan.substitutions, strict=True)}
+    mutants = torch.as_tensor(mutant_codes(aln.wild_type, [subs[m] for m in names]).astype(np.int64))
+    scored = {o: dict(zip(names, m.score(mutants, wild).numpy(), strict=True)) for o, m in refits.items()}
+    for column, scan in scans.items():
+        effects = {o: np.array([scored[o][m] for m in scan.mutants]) for o in refits}
         y = np.asarray(scan.fitness, dtype=np.float64)
         for r in rows:
             pred = np.mean([effects[o] for o in r["orders"].split("+")], axis=0)
