@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genomicdl.io.alignment import load_alignment
 from genomicdl.io.scans import mutant_codes, read_scan
 from genomicdl.models.mutation.ardca import ArDCA
+from genomicdl.mutation.seqweights import _one_hot_block
 from genomicdl.mutation.train import spearman_ci
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/mutation_effects"
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--columns", nargs="+", default=["2500", "625", "156", "39"])
     parser.add_argument("--samples", type=int, default=4000)
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--theta", type=float, default=0.2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -103,6 +105,7 @@ def main() -> None:
         print(f"  {o:9s} " + "  ".join(cells) + f"   {cost}")
     held = {o: np.load(args.fits / f"{o}_heldout.npz") for o in args.orders}
     weights = held[args.orders[0]]["weights"] / held[args.orders[0]]["weights"].sum()
+    leakage(args, held[args.orders[0]], {o: (held[o]["grid"], held[o]["log_p"]) for o in args.orders})
     chosen_lp = {o: held[o]["log_p"][list(held[o]["grid"]).index(fits[o]["lambda_j"])] for o in args.orders}
     selected = {o: load(args.fits / f"{o}_selected.pt", True) for o in args.orders}
     rows = []
@@ -119,6 +122,25 @@ def main() -> None:
               f"{r['heldout_ll']:.3f}{'   <- chosen' if r is best else ''}")
     diagnostics(args, rows, best)
     print(json.dumps({"chosen": best["orders"], "rows": rows, "cpu_seconds": round(time.process_time() - cpu, 1)}))
+
+
+def leakage(args: argparse.Namespace, held: np.lib.npyio.NpzFile, log_p: dict) -> None:
+    """How many held-out sequences have a fitted neighbour (identity >= 1 - theta, as the
+    weights count them), and the selection on the held-out sequences without one (a
+    sensitivity check, not the rule)."""
+    aln = load_alignment(args.alignment)
+    rows = held["rows"]
+    fitted = np.setdiff1d(np.arange(len(aln.codes)), rows)
+    left = _one_hot_block(aln.codes[rows], torch.device("cpu"))
+    right = _one_hot_block(aln.codes[fitted], torch.device("cpu"))
+    identity = (left @ right.T) / left.sum(1).clamp(min=1)[:, None]
+    novel = (identity < 1 - args.theta - 1e-6).all(1).numpy()
+    w = held["weights"]
+    print(f"\nheld-out sequences without a fitted neighbour (identity >= {1 - args.theta:g}): {novel.sum()} of "
+          f"{len(rows)}, {w[novel].sum() / w.sum():.1%} of the held-out weight; on them alone:")
+    for order, (grid, lp) in log_p.items():
+        ll = lp[:, novel] @ (w[novel] / w[novel].sum())
+        print(f"  {order:9s} " + "  ".join(f"{g:g}: {v:.3f}" for g, v in zip(grid, ll, strict=True)))
 
 
 def diagnostics(args: argparse.Namespace, rows: list[dict], best: dict) -> None:
