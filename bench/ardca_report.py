@@ -101,7 +101,7 @@ def main() -> None:
     for o, stats in fits.items():
         cells = [f"{r['lambda_j']:g}: {r['heldout_ll']:.3f}{'*' if r['lambda_j'] == stats['lambda_j'] else ''}"
                  for r in stats["selection"]]
-        cost = f"({stats['cpu_seconds']:.0f} CPU s, {stats['wall_seconds']:.0f} wall s)"
+        cost = f"({stats.get('cpu_seconds')} CPU s, {stats.get('wall_seconds')} wall s)"
         print(f"  {o:9s} " + "  ".join(cells) + f"   {cost}")
     held = {o: np.load(args.fits / f"{o}_heldout.npz") for o in args.orders}
     weights = held[args.orders[0]]["weights"] / held[args.orders[0]]["weights"].sum()
@@ -147,8 +147,12 @@ def diagnostics(args: argparse.Namespace, rows: list[dict], best: dict) -> None:
     """rho of every row's refitted models on every scan column (after the choice)."""
     aln = load_alignment(args.alignment)
     wild = torch.as_tensor(aln.wild_type.astype(np.int64))
-    refits = {o: load(args.fits / f"{o}.pt", False) for o in args.orders}
-    print("\ndiagnostic: Spearman rho (95% bootstrap CI) of the refitted models, per scan column:")
+    refits, kinds = {}, {}
+    for o in args.orders:  # the refit on every sequence, else (--select-only) the held-out fit
+        done = (args.fits / f"{o}.pt").exists()
+        refits[o] = load(args.fits / (f"{o}.pt" if done else f"{o}_selected.pt"), not done)
+        kinds[o] = "refit on all sequences" if done else "held-out fit (90%)"
+    print(f"\ndiagnostic: Spearman rho (95% bootstrap CI) per scan column; models: {kinds}")
     scans = {c: read_scan(args.scan, aln, fitness_column=c, bad_mutants="skip") for c in args.columns}
     names = list(dict.fromkeys(m for scan in scans.values() for m in scan.mutants))
     subs = {m: s for scan in scans.values() for m, s in zip(scan.mutants, scan.substitutions, strict=True)}

@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--grid", type=float, nargs="+", default=list(LAMBDA_J_GRID))
     parser.add_argument("--holdout", type=float, default=0.1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--select-only", action="store_true",
+                        help="stop after the selection (no refit on every sequence, no {order}.pt)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -47,17 +49,22 @@ def main() -> None:
     model = ArDCA(aln.length, **params)
     wall, cpu = time.time(), time.process_time()
     stats = model.fit(codes, weights, checkpoint=args.out / f"{args.order}.ckpt",
-                      signature=json.dumps(params, sort_keys=True), log=lambda m: print(m, flush=True))
+                      signature=json.dumps(params, sort_keys=True), log=lambda m: print(m, flush=True),
+                      refit=not args.select_only)
     stats.update(order=args.order, cpu_seconds=round(time.process_time() - cpu, 1),
                  wall_seconds=round(time.time() - wall, 1), sequences=len(codes), length=aln.length)
-    with atomic_output(args.out / f"{args.order}.pt") as tmp:
-        torch.save({"params": params, "length": aln.length, "state": model.state_dict()}, tmp)
-    if model.selected_fit is not None:  # None when resumed past the selection phases
+    if not args.select_only:
+        with atomic_output(args.out / f"{args.order}.pt") as tmp:
+            torch.save({"params": params, "length": aln.length, "state": model.state_dict()}, tmp)
+    chosen = model.selected_fit or ({"h": model.h, "j": model.j} if args.select_only else None)
+    if chosen is not None:  # None when resumed past the selection phases into the refit
         with atomic_output(args.out / f"{args.order}_selected.pt") as tmp:
-            torch.save({"params": params, "length": aln.length, "h": model.selected_fit["h"],
-                        "j": model.selected_fit["j"], "order": model.order}, tmp)
+            torch.save({"params": params, "length": aln.length, "h": chosen["h"], "j": chosen["j"],
+                        "order": model.order}, tmp)
+    held = model.split(len(codes))[1]
+    if not model.heldout_log_probs and args.select_only:  # resumed after the selection: the chosen value
+        model.heldout_log_probs[stats["lambda_j"]] = model.order_log_prob(codes[held], 0)[None]
     if model.heldout_log_probs:
-        held = model.split(len(codes))[1]
         with atomic_output(args.out / f"{args.order}_heldout.npz") as tmp, open(tmp, "wb") as fh:
             np.savez(fh, rows=held.numpy(), weights=weights[held].numpy(), grid=np.array(list(model.heldout_log_probs)),
                      log_p=np.stack([v[0].numpy() for v in model.heldout_log_probs.values()]))

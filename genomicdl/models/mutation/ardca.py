@@ -149,10 +149,12 @@ class ArDCA(nn.Module):
         checkpoint: Path | None = None,
         signature: str = "",
         log: Callable[[str], None] = print,
+        refit: bool = True,
     ) -> dict[str, Any]:
         """Fit order by order, chunk by chunk (after the selection phases of ``lambda_j:
-        auto``); with ``checkpoint``, the state is saved atomically after every chunk and a
-        rerun with the same ``signature`` resumes."""
+        auto``; ``refit=False`` stops there, the model being the chosen held-out fit); with
+        ``checkpoint``, the state is saved atomically after every chunk and a rerun with
+        the same ``signature`` resumes."""
         self._set_orders(codes, weights)
         auto = self.lambda_j == AUTO
         phases: list[float | None] = [*self.grid, None] if auto else [float(self.lambda_j)]
@@ -162,6 +164,8 @@ class ArDCA(nn.Module):
         save = (lambda: self._save(checkpoint, signature, run)) if checkpoint is not None else (lambda: None)
         for p in range(run["phase"], len(phases)):
             lam = phases[p]
+            if lam is None and not refit:
+                break
             if lam is None:  # the refit on every sequence with the chosen value
                 lam = max(run["table"], key=lambda r: (r["heldout_ll"], r["lambda_j"]))["lambda_j"]
                 self._fit_phase(codes, weights, lam, run, save, log)
