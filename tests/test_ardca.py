@@ -125,3 +125,13 @@ def test_config_refuses_bad_ardca_settings(key, value):
     raw["model_params"]["ardca"][key] = value
     with pytest.raises(ConfigError, match=rf"config key model_params\.ardca\.{key}: "):
         gconfig.validate(raw, schema)
+
+
+def test_refit_false_stops_at_the_chosen_held_out_fit():
+    codes = markov_family(200, 4, 0.9)
+    model = ArDCA(4, lambda_j="auto", lambda_j_grid=[0.001, 1.0], chunk=4)
+    stats = model.fit(codes, torch.ones(200), refit=False, **QUIET)
+    assert stats["chunks"] == 2 and stats["lambda_j"] == 0.001  # one chunk per grid value, no refit
+    assert torch.equal(model.j, model.selected_fit["j"]) and torch.equal(model.h, model.selected_fit["h"])
+    held = model.split(200)[1]
+    assert torch.allclose(model.log_prob(codes[held]), model.heldout_log_probs[0.001][0])
