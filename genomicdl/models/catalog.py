@@ -254,7 +254,7 @@ CATALOG: dict[str, ModelEntry] = {
             "mutation",
             "genomicdl.models.mutation.ardca:ArDCA",
             (
-                "lambda_h", "lambda_j", "order", "chunk", "max_iter", "tolerance",
+                "lambda_h", "lambda_j", "lambda_j_grid", "holdout", "order", "chunk", "max_iter", "tolerance",
                 "steps", "batch_size", "learning_rate", "checkpoint_every", "samples",
             ),
             "Trinquier et al. 2021 (arDCA)",
