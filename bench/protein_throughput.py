@@ -13,9 +13,10 @@ larger of those two rates.
 
 Timed: the training steps after ``--warmup`` untimed ones (process CPU time and wall).
 Not timed: building the model, the data (made once, in memory), the FLOP count.
-The recurrent layers alone: GRU and LSTM, packed (how the networks run them, so padding
-never enters) and padded. Options (``--options``): the same on one network with 2 threads, torch.compile and bf16
-autocast (each where this build runs it; a failure is printed, not hidden).
+The recurrent layers alone: GRU and LSTM, packed, padded, and through ``run_rnn`` (how
+the networks run them: padding never enters the state). Options (``--options``): the
+same on one network with 2 threads, torch.compile and bf16 autocast (each where this
+build runs it; a failure is printed, not hidden).
 
     PYTHONPATH=. python bench/protein_throughput.py --lengths 400 1000 --steps 3
 """
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
+from genomicdl.models.networks.recurrent import run_rnn
 
 #: Network -> (target kind, number of classes): DeepLoc 1.0's 10 locations, Q8.
 NETWORKS = {"deeploc": ("multiclass", 10), "light_attention": ("multiclass", 10),
@@ -140,27 +142,32 @@ def network_rows(args: argparse.Namespace, bound: float) -> None:
 
 def rnn_rows(args: argparse.Namespace) -> None:
     """The recurrent layers alone (bidirectional, 96 -> 64 units, as in cnn_birnn):
-    forward + backward of one batch, packed (as the networks run them) and padded."""
+    forward + backward of one batch, packed, padded (padding would enter the backward
+    state), and through ``run_rnn`` (as the networks run them: exact, GRUs unpacked)."""
     length = max(args.lengths)
     x = torch.randn(args.batch, length, 96)
     lengths = torch.full((args.batch,), length)
-    print(f"\n| recurrent layer, length {length} | CPU s/step packed | CPU s/step padded |\n|---|---|---|")
+    print(f"\n| recurrent layer, length {length} | CPU s/step packed | padded | run_rnn |\n|---|---|---|---|")
     for cls in (nn.GRU, nn.LSTM):
         rnn = cls(96, 64, batch_first=True, bidirectional=True)
         cpu = []
-        for packed in (True, False):
+        for how in ("packed", "padded", "run_rnn"):
 
-            def step(rnn: nn.Module = rnn, packed: bool = packed) -> None:
-                seq = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False) if packed else x
-                out = rnn(seq)[0]
-                (out.data if packed else out).sum().backward()
+            def step(rnn: nn.Module = rnn, how: str = how) -> None:
+                if how == "run_rnn":
+                    out = run_rnn(rnn, x.transpose(1, 2), lengths)
+                elif how == "packed":
+                    out = rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))[0].data
+                else:
+                    out = rnn(x)[0]
+                out.sum().backward()
 
             step()
             start = time.process_time()
             for _ in range(args.steps):
                 step()
             cpu.append((time.process_time() - start) / args.steps)
-        print(f"| {cls.__name__} | {cpu[0]:.2f} | {cpu[1]:.2f} |", flush=True)
+        print(f"| {cls.__name__} | {cpu[0]:.2f} | {cpu[1]:.2f} | {cpu[2]:.2f} |", flush=True)
 
 
 def option_rows(args: argparse.Namespace) -> None:

@@ -1,17 +1,21 @@
-"""Convolutional protein networks for CPU throughput (issue 22): light attention for
-localisation, the dilated CNN per residue. Shapes, masking, and tiny real training runs
-that must learn a planted signal."""
+"""Protein networks at CPU throughput (issue 22): light attention for localisation, the
+dilated CNN per residue (shapes, masking, tiny real training runs that must learn a
+planted signal), and the unpacked bidirectional GRU (the packed one's outputs)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from genomicdl.kinds.targets import Target
 from genomicdl.models import build_network
 from genomicdl.models.catalog import CATALOG, supported_kinds
+from genomicdl.models.networks.layers import valid_mask
 from genomicdl.models.networks.light_attention import LightAttention
+from genomicdl.models.networks.padded_rnn import run_bidirectional_padded
+from genomicdl.models.networks.recurrent import run_rnn
 
 CLASSES = ("nucleus", "cytoplasm", "membrane")
 MOTIFS = ((18, 18, 18, 1), (1, 1, 4, 4), (10, 12, 10, 12))  # residue indices planted per class
@@ -126,3 +130,25 @@ def test_dilated_per_residue_learns_a_signal_three_residues_upstream() -> None:
     accuracy = float((predicted[valid] == y[150:][valid]).float().mean())
     majority = float(y[150:][valid].float().mean())
     assert max(majority, 1 - majority) < 0.6 and accuracy >= 0.9, (accuracy, majority)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_gru_runs_unpacked_with_the_packed_outputs_and_gradients(layers: int) -> None:
+    """run_rnn's GRU path (padded, per-row reversed) gives what the packed GRU gives."""
+    torch.manual_seed(4)
+    gru = nn.GRU(12, 8, num_layers=layers, batch_first=True, bidirectional=True).eval()
+    lengths = torch.tensor([15, 7, 1, 10])
+    x = torch.randn(4, 12, 15) * valid_mask(lengths, 15)[:, None, :]
+    fast_x, packed_x = x.clone().requires_grad_(), x.clone().requires_grad_()
+    fast = run_rnn(gru, fast_x, lengths)
+    seq = pack_padded_sequence(packed_x.transpose(1, 2), lengths, batch_first=True, enforce_sorted=False)
+    packed = pad_packed_sequence(gru(seq)[0], batch_first=True, total_length=15)[0].transpose(1, 2)
+    torch.testing.assert_close(fast, packed, atol=1e-6, rtol=1e-5)
+    assert float(fast[1, :, 7:].abs().sum()) == 0.0
+    weights = torch.randn_like(fast)
+    grads = [torch.autograd.grad((out * weights).sum(), [inp, *gru.parameters()])
+             for out, inp in ((fast, fast_x), (packed, packed_x))]  # fmt: skip
+    for got, want in zip(*grads, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="bidirectional"):
+        run_bidirectional_padded(nn.GRU(12, 8, batch_first=True), x.transpose(1, 2), lengths)
