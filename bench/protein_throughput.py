@@ -62,26 +62,27 @@ def make_batch(batch: int, length: int, classes: int, per_position: bool) -> tup
 
 
 def count_flops(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> float:
-    """Forward FLOPs of one batch: convolutions, linear layers and recurrent cells."""
+    """Forward FLOPs of one batch: convolutions and linear layers as their hooks see them
+    run, recurrent cells analytically (once per valid residue, layer and direction)."""
     total = [0.0]
 
-    def hook(module: nn.Module, inputs: tuple, output: object) -> None:
+    def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         if isinstance(module, nn.Conv1d):
-            out = output
-            total[0] += 2.0 * out.numel() * module.in_channels // module.groups * module.kernel_size[0]
-        elif isinstance(module, nn.Linear):
+            total[0] += 2.0 * output.numel() * module.in_channels // module.groups * module.kernel_size[0]
+        else:
             total[0] += 2.0 * output.numel() * module.in_features
-        elif type(module) in GATES:
-            steps = float(lengths.sum()) * module.num_layers
-            size = module.input_size + module.hidden_size  # upper layers read 2H: close enough for 1 layer
-            total[0] += 2.0 * steps * 2 * GATES[type(module)] * module.hidden_size * size
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv1d | nn.Linear)
-               or type(m) in GATES]  # fmt: skip
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv1d | nn.Linear)]
     with torch.no_grad():
         model.eval()(x, lengths)
     for h in handles:
         h.remove()
+    for rnn in (m for m in model.modules() if type(m) in GATES):
+        directions = 2 if rnn.bidirectional else 1
+        for layer in range(rnn.num_layers):
+            size = rnn.input_size if layer == 0 else directions * rnn.hidden_size
+            cell = GATES[type(rnn)] * rnn.hidden_size * (size + rnn.hidden_size)
+            total[0] += 2.0 * float(lengths.sum()) * directions * cell
     return total[0]
 
 
