@@ -97,6 +97,7 @@ ZOO = {name: ("binary", "dna", False) for name in NETWORKS} | {
     "bpnet": ("signal", "dna", False),
     "binned": ("signal", "dna", False),
     "deeploc": ("multiclass", "protein", True),
+    "light_attention": ("multiclass", "protein", True),
 }
 
 

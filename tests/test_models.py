@@ -103,7 +103,7 @@ def accepted_keywords(cls: type) -> set[str]:
 
 def test_registry_lists_the_zoo_and_its_kinds() -> None:
     assert set(NETWORKS) == {"deepbind", "deepsea", "basset", "danq", "dilated", "transformer", "cnn_birnn", "deeploc",
-                             "bpnet", "binned"}  # fmt: skip
+                             "bpnet", "binned", "light_attention"}  # fmt: skip
     assert set(BASELINES) == {"kmer_logreg", "kmer_ridge", "kmer_gbm", "window_logreg"}
     fixed = {"torch": ("self", "outputs", "window"), "sklearn": ("self",), "mutation": ("self", "length")}
     keywords = {"torch": {"in_channels", "head"}, "sklearn": {"target", "alphabet", "double_stranded", "seed"}}
@@ -120,7 +120,8 @@ def test_registry_lists_the_zoo_and_its_kinds() -> None:
         assert set(entry.params) - training[entry.family] == rest, f"{name}: catalog params differ from the constructor"
         cited = (cls.__doc__ or "") + (sys.modules[cls.__module__].__doc__ or "")
         assert re.search(r"[A-Z][a-z]+.*\b(19|20)\d\d\b", cited), name  # authors and year
-    special = {"deeploc": ("multiclass", "multilabel"), "bpnet": ("regression",), "binned": ("regression",)}
+    special = {"deeploc": ("multiclass", "multilabel"), "light_attention": ("multiclass", "multilabel"),
+               "bpnet": ("regression",), "binned": ("regression",)}
     for name in NETWORKS:
         if name in special:  # a head for one problem: localisation, or bigWig signal
             assert CATALOG[name].kinds == special[name], name

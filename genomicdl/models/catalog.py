@@ -201,6 +201,22 @@ CATALOG: dict[str, ModelEntry] = {
             ),
         ),
         ModelEntry(
+            "light_attention",
+            "torch",
+            "genomicdl.models.networks.light_attention:LightAttention",
+            ("features", "channels", "stem_width", "layers", "width", "attention_width", "hidden", "dropout"),
+            "Stärk et al. 2021 (light attention)",
+            ("multiclass", "multilabel"),
+            search=(
+                ("features", Range(choices=("onehot", "blosum62", "onehot+blosum62"))),
+                ("channels", Range(32, 128, log=True)),
+                ("layers", Range(0, 4)),
+                ("attention_width", Range(choices=(5, 9, 15))),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
+        ),
+        ModelEntry(
             "kmer_logreg",
             "sklearn",
             "genomicdl.models.baselines.kmer_logreg:KmerLogReg",
