@@ -9,6 +9,7 @@ import pytest
 import torch
 import yaml
 from conftest import REPO
+from test_mutation_data import alignment_settings
 
 from genomicdl.config import validation as gconfig
 from genomicdl.core.errors import ConfigError
@@ -61,7 +62,7 @@ def toy_alignment(tmp_path):
     family[family == 20] = 5  # residues only (a gap-free toy family)
     text = "".join(f">S{i}/1-24\n{''.join(AMINO_ACIDS[c] for c in row)}\n" for i, row in enumerate(family))
     (tmp_path / "toy.a2m").write_text(text)
-    prepare_dataset(tmp_path / "toy.a2m", out=tmp_path / "toy.h5", summary=tmp_path / "s.json", settings={})
+    prepare_dataset(tmp_path / "toy.a2m", out=tmp_path / "toy.h5", summary=tmp_path / "s.json", settings=alignment_settings())
     return tmp_path / "toy.h5"
 
 
