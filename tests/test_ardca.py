@@ -62,7 +62,8 @@ def toy_alignment(tmp_path):
     family[family == 20] = 5  # residues only (a gap-free toy family)
     text = "".join(f">S{i}/1-24\n{''.join(AMINO_ACIDS[c] for c in row)}\n" for i, row in enumerate(family))
     (tmp_path / "toy.a2m").write_text(text)
-    prepare_dataset(tmp_path / "toy.a2m", out=tmp_path / "toy.h5", summary=tmp_path / "s.json", settings=alignment_settings())
+    settings = alignment_settings()
+    prepare_dataset(tmp_path / "toy.a2m", out=tmp_path / "toy.h5", summary=tmp_path / "s.json", settings=settings)
     return tmp_path / "toy.h5"
 
 
