@@ -41,11 +41,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from genomicdl.core.enums import BALANCE_STRATEGIES
-
-#: Every balance strategy (their one home: genomicdl.core.enums); a kind lists those that mean something for it.
-ALL_BALANCE = BALANCE_STRATEGIES
-
 
 class Kind:
     """One target kind (subclasses set the class attributes; see the module doc)."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from genomicdl.kinds.base import ALL_BALANCE, Kind
+from genomicdl.core.enums import BALANCE_STRATEGIES
+from genomicdl.kinds.base import Kind
 
 
 class Multiclass(Kind):
     name = "multiclass"
     primary = "accuracy"
-    balance = ALL_BALANCE
+    balance = BALANCE_STRATEGIES  # every strategy
     labels = "class"
     label_dtype = "int16"
     activation = "softmax"

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from genomicdl.kinds.base import ALL_BALANCE, Kind
+from genomicdl.core.enums import BALANCE_STRATEGIES
+from genomicdl.kinds.base import Kind
 
 
 class Multilabel(Kind):
     name = "multilabel"
     primary = "micro_f1"
-    balance = ALL_BALANCE
+    balance = BALANCE_STRATEGIES  # every strategy
     labels = "flags"
     label_dtype = "uint8"
     activation = "sigmoid"

@@ -7,8 +7,6 @@
 from genomicdl.models.mutation import params as mparams  # noqa: E402
 
 FAMILIES = {name: entry.family for name, entry in CATALOG.items()}
-MUTATION_RUN = mparams.RUN
-MUTATION_ENSEMBLE_RUN = mparams.ENSEMBLE_RUN
 
 # the targets of this stage (also what `rule mutation` builds)
 register_targets(lambda: mparams.mutation_targets(config, FAMILIES))
@@ -82,10 +80,10 @@ rule score_scan:
             for name in DATASETS[w.dataset]["scans"]
         ],
     output:
-        metrics=f"{MUTATION_RUN}/metrics.tsv",
-        arrays=f"{MUTATION_RUN}/arrays.npz",
-        predictions=f"{MUTATION_RUN}/predictions.tsv.gz",
-        summary=f"{MUTATION_RUN}/scan_summary.json",
+        metrics=f"{paths.RUN_DIR}/metrics.tsv",
+        arrays=f"{paths.RUN_DIR}/arrays.npz",
+        predictions=f"{paths.RUN_DIR}/predictions.tsv.gz",
+        summary=f"{paths.RUN_DIR}/scan_summary.json",
     log:
         "logs/score_scan/{dataset}/{model}/{balance}/{seed}.log",
     benchmark:
@@ -112,16 +110,16 @@ rule score_scan:
 rule ensemble_mutation:
     input:
         predictions=lambda w: expand(
-            f"{MUTATION_RUN}/predictions.tsv.gz",
+            f"{paths.RUN_DIR}/predictions.tsv.gz",
             dataset=w.dataset,
             model=w.model,
             balance=w.balance,
             seed=mparams.seeds_of(w.model, config),
         ),
     output:
-        metrics=f"{MUTATION_ENSEMBLE_RUN}/metrics.tsv",
-        arrays=f"{MUTATION_ENSEMBLE_RUN}/arrays.npz",
-        predictions=f"{MUTATION_ENSEMBLE_RUN}/predictions.tsv.gz",
+        metrics=f"{paths.ENSEMBLE_RUN_DIR}/metrics.tsv",
+        arrays=f"{paths.ENSEMBLE_RUN_DIR}/arrays.npz",
+        predictions=f"{paths.ENSEMBLE_RUN_DIR}/predictions.tsv.gz",
     log:
         "logs/ensemble_mutation/{dataset}/{model}/{balance}.log",
     wildcard_constraints:
@@ -142,14 +140,14 @@ rule ensemble_mutation:
 rule scan_table:
     input:
         predictions=lambda w: [
-            f"{MUTATION_RUN}/predictions.tsv.gz".format(
+            f"{paths.RUN_DIR}/predictions.tsv.gz".format(
                 dataset=w.dataset, model=m, balance=w.balance, seed=s
             )
             for m, s in mparams.table_runs(config, FAMILIES, w.dataset, w.balance)
         ],
     output:
-        tsv=f"{mparams.SCAN_TABLE}.tsv",
-        markdown=f"{mparams.SCAN_TABLE}.md",
+        tsv=f"{paths.SCAN_TABLE}.tsv",
+        markdown=f"{paths.SCAN_TABLE}.md",
     log:
         "logs/scan_table/{dataset}/{balance}.log",
     wildcard_constraints:

@@ -35,9 +35,6 @@ def seed_free(model: str, params: dict[str, Any] | None) -> bool:
 
 
 ENSEMBLES = ("vae",)  # models whose seeds also form an ensemble run
-RUN = paths.RUN_DIR
-ENSEMBLE_RUN = paths.ENSEMBLE_RUN_DIR
-SCAN_TABLE = paths.SCAN_TABLE  # .tsv and .md: rho per scan and model + ensemble
 
 
 def ensemble_members(config: dict[str, Any], families: dict[str, str]) -> list[str]:
@@ -72,13 +69,14 @@ def mutation_runs(config: dict[str, Any], families: dict[str, str]) -> Iterator[
 def mutation_targets(config: dict[str, Any], families: dict[str, str]) -> list[str]:
     """Scored runs, seed ensembles and data summaries of every alignment dataset."""
     runs = list(mutation_runs(config, families))
-    targets = [f"{RUN.format(dataset=d, model=m, balance=b, seed=s)}/{name}"
+    targets = [f"{paths.RUN_DIR.format(dataset=d, model=m, balance=b, seed=s)}/{name}"
                for d, m, b, s in runs for name in ("metrics.tsv", "arrays.npz", "predictions.tsv.gz")]
     targets += [paths.fill(paths.ALIGNMENT_SUMMARY, dataset=d) for d in dict.fromkeys(r[0] for r in runs)]
     ensembles = {(d, m, b) for d, m, b, _ in runs if m in ENSEMBLES and len(seeds_of(m, config)) > 1}
-    targets += [f"{ENSEMBLE_RUN.format(dataset=d, model=m, balance=b)}/metrics.tsv" for d, m, b in sorted(ensembles)]
+    targets += [paths.fill(paths.ENSEMBLE_RUN_DIR, dataset=d, model=m, balance=b) + "/metrics.tsv"
+                for d, m, b in sorted(ensembles)]
     tables = dict.fromkeys((d, b) for d, _, b, _ in runs)
-    targets += [f"{SCAN_TABLE.format(dataset=d, balance=b)}.{ext}" for d, b in tables for ext in ("tsv", "md")]
+    targets += [f"{paths.SCAN_TABLE.format(dataset=d, balance=b)}.{ext}" for d, b in tables for ext in ("tsv", "md")]
     return targets
 
 
