@@ -8,6 +8,7 @@ import pytest
 import yaml
 from conftest import DEMO, REPO, snakemake
 
+from genomicdl.config import sources
 from genomicdl.config import validation as gconfig
 from genomicdl.core.errors import ConfigError
 from genomicdl.core.files import sha256sum
@@ -110,9 +111,9 @@ def test_table_dataset_needs_a_file() -> None:
 
 
 def test_file_suffix_keeps_compression() -> None:
-    assert gconfig.file_suffix("https://x.org/a/sacCer3.fa.gz") == ".fa.gz"
-    assert gconfig.file_suffix("peaks.narrowPeak") == ".narrowPeak"
-    assert gconfig.file_suffix("file:///data/x.bed?raw=1") == ".bed"
+    assert sources.file_suffix("https://x.org/a/sacCer3.fa.gz") == ".fa.gz"
+    assert sources.file_suffix("peaks.narrowPeak") == ".narrowPeak"
+    assert sources.file_suffix("file:///data/x.bed?raw=1") == ".bed"
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,7 @@ def test_default_config_is_valid_and_offline() -> None:
     raw = gconfig.resolve_paths(gconfig.load_yaml(REPO / "config" / "config.yaml"), REPO)
     cfg = gconfig.validate(raw, SCHEMA)
     for ds in cfg["datasets"].values():
-        for _, source in gconfig.iter_sources(ds):
+        for _, source in sources.iter_sources(ds):
             assert Path(source.url).is_file(), source.url  # bundled, no network
             assert source.sha256, f"{source.url} is not pinned"
 
@@ -145,7 +146,7 @@ def test_benchmark_configs_are_valid_and_their_local_copies_match(path: Path) ->
     cfg = gconfig.load_yaml(path)
     validated = gconfig.validate(cfg, SCHEMA)
     for ds in validated["datasets"].values():
-        for _, source in gconfig.iter_sources(ds):
+        for _, source in sources.iter_sources(ds):
             assert source.url.startswith("https://") and source.sha256, source
     local = path.parent / "local" / path.name
     assert local.is_file(), f"{path.name} has no offline override"
@@ -154,7 +155,7 @@ def test_benchmark_configs_are_valid_and_their_local_copies_match(path: Path) ->
     if not shared.is_dir():
         pytest.skip("../shared/data is not beside the repository")
     for ds in merged["datasets"].values():
-        for _, source in gconfig.iter_sources(ds):
+        for _, source in sources.iter_sources(ds):
             copy = REPO / source.url
             assert copy.is_file(), copy
             assert sha256sum(copy) == source.sha256, copy

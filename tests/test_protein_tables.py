@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from genomicdl.config import plan
+from genomicdl.config import plan, sources
 from genomicdl.config import validation as gconfig
 from genomicdl.config.specs import dataset_spec
 from genomicdl.core.errors import GenomicdlError, InputError
@@ -58,7 +58,7 @@ def test_flip_paired_fasta_with_split_headers(tmp_path: Path) -> None:
     ds = validated({"flip": {"table": {"url": "seq.fasta", "labels": {"url": "lab.fasta"}, "mask": {"url": "m.fa"},
                                        "split_pattern": r"SET=(\w+)", "valid_pattern": "VALIDATION=True"},
                              "alphabet": "protein", "kind": "per_position", "classes": ["C", "E", "H"]}})["flip"]  # fmt: skip  # noqa: E501
-    roles = dict(gconfig.iter_sources(ds))
+    roles = dict(sources.iter_sources(ds))
     assert set(roles) == {"table", "table.labels", "table.mask"}
     _summary, store = build(tmp_path, ds, files)
     with store:

@@ -15,7 +15,7 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-from genomicdl.config.sources import SPLIT_NAMES, Source, file_suffix, iter_sources, resource_files  # noqa: F401 (re-exported)
+from genomicdl.config.sources import SPLIT_NAMES
 from genomicdl.config.specs import dataset_source, dataset_specs, fill_source_defaults
 from genomicdl.core.enums import BALANCE_STRATEGIES
 from genomicdl.core.errors import ConfigError

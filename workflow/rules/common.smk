@@ -13,6 +13,7 @@ sys.path.insert(0, str(REPO))
 
 from genomicdl.config import validation as gconfig  # noqa: E402
 from genomicdl.config import plan  # noqa: E402
+from genomicdl.config import sources  # noqa: E402
 from genomicdl.config.specs import dataset_specs  # noqa: E402
 from genomicdl.training.devices import has_gpu  # noqa: E402
 from genomicdl.core.errors import ConfigError  # noqa: E402
@@ -60,7 +61,7 @@ wildcard_constraints:
 
 def resource_files(dataset):
     """role -> (file under resources/<dataset>/, source) for one dataset."""
-    return gconfig.resource_files(DATASETS[dataset])
+    return sources.resource_files(DATASETS[dataset])
 
 
 def resource_paths(dataset):

@@ -9,7 +9,7 @@ VARIANTS_FILE = {
     d: f"resources/{d}/variants.vcf"
     + (
         ".gz"
-        if gconfig.file_suffix(ds["variants"]["url"]).lower().endswith((".gz", ".bgz"))
+        if sources.file_suffix(ds["variants"]["url"]).lower().endswith((".gz", ".bgz"))
         else ""
     )
     for d, ds in DATASETS.items()
