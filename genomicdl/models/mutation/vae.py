@@ -18,7 +18,9 @@
 * Scaled down from the paper: the sparsity prior is an L1 penalty on the gates
   sigmoid(S) (point estimates) instead of a Bayesian logit-normal prior.
 
-Mutation effect = ELBO(mutant) - ELBO(wild type), each averaged over ``samples`` draws.
+Mutation effect = ELBO(mutant) - ELBO(wild type), averaged over ``samples`` draws, the
+wild type and the mutants under common random numbers (the same decoder weights and
+latent noise within a draw).
 """
 
 from __future__ import annotations
@@ -130,10 +132,15 @@ class VAE(nn.Module):
         logits = logits * functional.softplus(self.temperature) + weights["out_b"]
         return functional.log_softmax(logits, dim=-1)
 
-    def elbo(self, codes: torch.Tensor, weights: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """One-sample ELBO of each sequence: log p(x | z) - KL(q(z | x) || N(0, I))."""
+    def elbo(
+        self, codes: torch.Tensor, weights: dict[str, torch.Tensor] | None = None, noise: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One-sample ELBO of each sequence: log p(x | z) - KL(q(z | x) || N(0, I)), with
+        z = mu + noise * sigma (``noise``: standard normal, drawn here when None; a (1, latent)
+        row is shared by every sequence)."""
         mu, logvar = self.encode(codes)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        noise = torch.randn_like(mu) if noise is None else noise
+        z = mu + noise * (0.5 * logvar).exp()
         logp = self.decode(z, self.draw() if weights is None else weights)
         codes = codes.long()
         residue = codes != GAP
@@ -159,14 +166,33 @@ class VAE(nn.Module):
         return -(weights * elbo).sum() / weights.sum() + self.penalty() / neff
 
     @torch.no_grad()
-    def score(self, mutants: torch.Tensor, wild_type: torch.Tensor, *, samples: int = 100, chunk: int = 1024,
-              **_: object) -> torch.Tensor:
+    def score(
+        self,
+        mutants: torch.Tensor,
+        wild_type: torch.Tensor,
+        *,
+        samples: int = 100,
+        chunk: int = 1024,
+        common: bool = True,
+        **_: object,
+    ) -> torch.Tensor:
         """ELBO(mutant) - ELBO(wild type), averaged over ``samples`` draws of the decoder's
-        weights and the latent (the wild type scored under the same weight draw)."""
+        weights and the latent, the wild type scored under the same weight draw.
+
+        ``common`` (common random numbers): within a draw the wild type and every mutant
+        also share the latent's standard-normal noise, so the difference keeps the effect
+        of the substitution and loses most of the noise of the latent sample (each mutant's
+        expected score is unchanged). ``common=False``: each mutant its own noise, the wild
+        type's ELBO averaged over 16 noises (the earlier estimator, for comparison)."""
         total = torch.zeros(len(mutants), dtype=torch.float64, device=mutants.device)
         for _ in range(max(samples, 1)):
             weights = self.draw()
-            wt = self.elbo(wild_type[None].expand(16, -1), weights).double().mean()
-            parts = [self.elbo(block, weights).double() for block in mutants.split(chunk)]
+            if common:
+                noise = torch.randn(1, self.latent, device=mutants.device)
+                wt = self.elbo(wild_type[None], weights, noise).double()[0]
+            else:
+                noise = None
+                wt = self.elbo(wild_type[None].expand(16, -1), weights).double().mean()
+            parts = [self.elbo(block, weights, noise).double() for block in mutants.split(chunk)]
             total += torch.cat(parts) - wt
         return (total / max(samples, 1)).float()
