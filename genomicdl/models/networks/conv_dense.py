@@ -4,7 +4,7 @@ of k-mer counts: a declared hybrid of a CNN and the k-mer regression it is compa
 The convolutional part follows Optimus 5' (Sample et al., Nat Biotechnol 37, 803-809,
 2019): a few convolutions of width ~8 over short untranslated regions, a dense layer that
 sees where each feature sits. ``kmer`` > 0 adds a linear map of the sequence's k-mer
-counts (computed from the one-hot input inside the network, unknown letters and padding
+frequencies (computed from the one-hot input inside the network, unknown letters and padding
 skipped), summed with the CNN's output and trained with it, so the network learns what
 the k-mer counts leave over. Registered twice: ``conv_dense`` (the pure CNN, ``kmer: 0``)
 and ``conv_kmer`` (the hybrid, 6-mers by default), so one benchmark reports both.
@@ -42,7 +42,12 @@ def kmer_counts(x: torch.Tensor, k: int) -> torch.Tensor:
 class ConvDense(Network):
     """Convolutions (batch-normalised, rectified, max-pooled), a dense head over the
     flattened positions (fixed-length data; masked max and mean pooling for variable
-    lengths), and with ``kmer`` > 0 a linear model of k-mer counts added to the output.
+    lengths), and with ``kmer`` > 0 a linear model of k-mer frequencies added to the output.
+
+    The k-mer branch reads frequencies (counts over the row's k-mers, the ridge's features
+    before its scaling), not counts: with Adam each weight moves about one learning rate per
+    step, so over counts (~150 k-mers per row) the output moved ~150 rates per step and the
+    hybrid diverged (validation Pearson 0.357 after one epoch, then worse; docs/mpra.md).
 
     ``filters``, ``widths``, ``pools``: one value per convolution layer (their number is
     the number of layers). ``hidden``: the dense layers' sizes. ``kmer_dropout``: dropout on
@@ -82,7 +87,8 @@ class ConvDense(Network):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         out = super().forward(x, lengths)
         if self.kmer:
-            out = out + self.kmer_head(kmer_counts(x, self.kmer))
+            counts = kmer_counts(x, self.kmer)
+            out = out + self.kmer_head(counts / counts.sum(dim=1, keepdim=True).clamp_min(1))
         return out
 
 
