@@ -93,15 +93,18 @@ class ConvDense(Network):
 
 
 class ConvKmer(ConvDense):
-    """The hybrid: :class:`ConvDense` with a linear model of k-mer counts (6-mers by
-    default) added to its output. Declared as a hybrid wherever it is reported."""
+    """The hybrid: :class:`ConvDense` with a linear model of k-mer frequencies added to its
+    output; ``kmer`` defaults to 6 for nucleotides (4,096 k-mers) and 2 for proteins (400).
+    Declared as a hybrid wherever it is reported."""
 
     name = "conv_kmer"
 
     def __init__(
         self, outputs: int, window: int, *, filters: Sequence[int] = (96, 96, 96), widths: Sequence[int] = (8, 8, 8),
-        pools: Sequence[int] = (2, 2, 2), hidden: Sequence[int] = (64,), dropout: float = 0.3, kmer: int = 6,
+        pools: Sequence[int] = (2, 2, 2), hidden: Sequence[int] = (64,), dropout: float = 0.3, kmer: int | None = None,
         kmer_dropout: float = 0.0, **base: Unpack[NetworkArgs],
     ) -> None:  # fmt: skip
+        if kmer is None:
+            kmer = 6 if base.get("in_channels", 4) == 4 else 2
         super().__init__(outputs, window, filters=filters, widths=widths, pools=pools, hidden=hidden, dropout=dropout,
                          kmer=kmer, kmer_dropout=kmer_dropout, **base)  # fmt: skip
