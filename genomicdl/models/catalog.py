@@ -205,6 +205,7 @@ CATALOG: dict[str, ModelEntry] = {
             ("filters", "widths", "pools", "hidden", "dropout", "kmer", "kmer_dropout"),
             "hybrid: conv_dense + a linear model of k-mer counts, trained together",
             search=(
+                ("pools", Range(choices=(1, 2, 4))),
                 ("kmer", Range(choices=(4, 5, 6))),
                 ("kmer_dropout", Range(0.0, 0.5)),
                 ("dropout", Range(0.0, 0.5)),

@@ -1,8 +1,8 @@
 """A convolution stack with a dense head over positions, optionally beside a linear model
 of k-mer counts: a declared hybrid of a CNN and the k-mer regression it is compared with.
 
-The convolutional part follows Optimus 5' (Sample et al., Nat Biotechnol 37, 803-809,
-2019): a few convolutions of width ~8 over short untranslated regions, a dense layer that
+The convolutional part follows Optimus 5' (Sample et al. 2019, Nat Biotechnol 37, 803-809):
+a few convolutions of width ~8 over short untranslated regions, a dense layer that
 sees where each feature sits. ``kmer`` > 0 adds a linear map of the sequence's k-mer
 frequencies (computed from the one-hot input inside the network, unknown letters and padding
 skipped), summed with the CNN's output and trained with it, so the network learns what
