@@ -103,7 +103,7 @@ def accepted_keywords(cls: type) -> set[str]:
 
 def test_registry_lists_the_zoo_and_its_kinds() -> None:
     assert set(NETWORKS) == {"deepbind", "deepsea", "basset", "danq", "dilated", "transformer", "cnn_birnn", "deeploc",
-                             "bpnet", "binned", "light_attention"}  # fmt: skip
+                             "bpnet", "binned", "light_attention", "conv_dense", "conv_kmer"}  # fmt: skip
     assert set(BASELINES) == {"kmer_logreg", "kmer_ridge", "kmer_gbm", "window_logreg"}
     fixed = {"torch": ("self", "outputs", "window"), "sklearn": ("self",), "mutation": ("self", "length")}
     keywords = {"torch": {"in_channels", "head"}, "sklearn": {"target", "alphabet", "double_stranded", "seed"}}

@@ -187,6 +187,32 @@ CATALOG: dict[str, ModelEntry] = {
             search=_optimiser(),  # the trunk_params dict is not searched: set it in model_params
         ),
         ModelEntry(
+            "conv_dense",
+            "torch",
+            "genomicdl.models.networks.conv_dense:ConvDense",
+            ("filters", "widths", "pools", "hidden", "dropout", "kmer", "kmer_dropout"),
+            "conv stack + dense over positions, as Optimus 5' (Sample et al. 2019)",
+            search=(
+                ("pools", Range(choices=(1, 2, 4))),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
+        ),
+        ModelEntry(
+            "conv_kmer",
+            "torch",
+            "genomicdl.models.networks.conv_dense:ConvKmer",
+            ("filters", "widths", "pools", "hidden", "dropout", "kmer", "kmer_dropout"),
+            "hybrid: conv_dense + a linear model of k-mer counts, trained together",
+            search=(
+                ("pools", Range(choices=(1, 2, 4))),
+                ("kmer", Range(choices=(4, 5, 6))),
+                ("kmer_dropout", Range(0.0, 0.5)),
+                ("dropout", Range(0.0, 0.5)),
+                *_optimiser(),
+            ),
+        ),
+        ModelEntry(
             "deeploc",
             "torch",
             "genomicdl.models.networks.deeploc:DeepLoc",
