@@ -31,8 +31,8 @@ def points(results: str, summary: str | None, dataset: str, model: str) -> pd.Da
         table = pd.read_csv(summary, sep="\t")
         top = table[(table["dataset"] == dataset) & (table["model"] == model)].iloc[0]
         rows.append(
-            {"fraction": 1.0, "proteins": None, "valid": top["valid_score"], "test": top["score"],
-             "lo": top["score_lo"], "hi": top["score_hi"], "cpu_s": None}
+            {"fraction": 1.0, "proteins": None, "valid": top["valid_mean"], "test": top["score_mean"],
+             "lo": top["score_ci_lo"], "hi": top["score_ci_hi"], "cpu_s": None}
         )  # fmt: skip
     return pd.DataFrame(rows).sort_values("fraction").reset_index(drop=True)
 
@@ -60,6 +60,7 @@ def main() -> None:
     ax.set(xscale="log", xlabel="training proteins (% of cb6133filtered)", ylabel="Q8 accuracy",
            title=f"{args.dataset}: {args.model}, one recipe")  # fmt: skip
     ax.set_xticks(x, [f"{v:g}" for v in x])
+    ax.minorticks_off()
     ax.legend()
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)
