@@ -171,3 +171,21 @@ def test_benchmark_overlays_validate_on_their_benchmark(path: Path) -> None:
     merged = gconfig.merge(gconfig.load_yaml(base), gconfig.load_yaml(path))
     validated = gconfig.validate(merged, SCHEMA)
     assert set(gconfig.load_yaml(path).get("models", validated["models"])) <= set(validated["models"])
+
+
+SCALED = sorted(path for sub in ("cpu", "full") for path in (REPO / "config" / "benchmarks" / sub).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCALED, ids=[f"{p.parent.name}/{p.stem}" for p in SCALED])
+def test_scaled_settings_validate_on_their_benchmark(path: Path) -> None:
+    """cpu/ (scaled down) and full/ (every training protein) settings are valid given after
+    their benchmark and its local copy, name only the benchmark's models, and full/ keeps
+    every training record (no subsample)."""
+    base = gconfig.load_yaml(REPO / "config" / "benchmarks" / path.name)
+    merged = gconfig.merge(gconfig.merge(base, gconfig.load_yaml(path.parent.parent / "local" / path.name)),
+                           gconfig.load_yaml(path))  # fmt: skip
+    validated = gconfig.validate(merged, SCHEMA)
+    assert set(gconfig.load_yaml(path)["models"]) <= set(base["models"]), path.name
+    if path.parent.name == "full":
+        for name, ds in validated["datasets"].items():
+            assert not ds.get("table", {}).get("subsample"), f"{path}: {name} subsamples its training records"

@@ -120,8 +120,12 @@ def test_registry_lists_the_zoo_and_its_kinds() -> None:
         assert set(entry.params) - training[entry.family] == rest, f"{name}: catalog params differ from the constructor"
         cited = (cls.__doc__ or "") + (sys.modules[cls.__module__].__doc__ or "")
         assert re.search(r"[A-Z][a-z]+.*\b(19|20)\d\d\b", cited), name  # authors and year
-    special = {"deeploc": ("multiclass", "multilabel"), "light_attention": ("multiclass", "multilabel"),
-               "bpnet": ("regression",), "binned": ("regression",)}
+    special = {
+        "deeploc": ("multiclass", "multilabel"),
+        "light_attention": ("multiclass", "multilabel"),
+        "bpnet": ("regression",),
+        "binned": ("regression",),
+    }
     for name in NETWORKS:
         if name in special:  # a head for one problem: localisation, or bigWig signal
             assert CATALOG[name].kinds == special[name], name
@@ -270,17 +274,21 @@ def residues(n: int, width: int = 40, seed: int = 4) -> tuple[torch.Tensor, torc
     return torch.from_numpy(codes), torch.from_numpy(labels), torch.from_numpy(lengths)
 
 
-@pytest.mark.parametrize("name", ["dilated", "cnn_birnn"])
-def test_learns_per_position_classes_of_variable_length_proteins(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "precision"), [("dilated", "fp32"), ("cnn_birnn", "fp32"), ("dilated", "bf16"), ("cnn_birnn", "bf16")]
+)
+def test_learns_per_position_classes_of_variable_length_proteins(name: str, precision: str) -> None:
     """Steps of the engine's Trainer on padded batches of proteins (token cross-entropy)
-    reach a per-residue accuracy far above chance (1/3) on held-out rows."""
+    reach a per-residue accuracy far above chance (1/3) on held-out rows, in fp32 and
+    under CPU bf16 autocast (``precision: bf16``)."""
     torch.manual_seed(0)
     target = target_of("per_position")
     model = build_network(name, target=target, window=40, alphabet="protein", variable=True,
                           params={"layers": 2} if name == "dilated" else {"gru": 32})  # fmt: skip
     epochs, batches = 8, 10
-    trainer = Trainer(model, TRAIN | {"max_epochs": epochs, "learning_rate": 0.01}, torch.device("cpu"),
-                      target=target, alphabet="protein", steps_per_epoch=batches)  # fmt: skip
+    settings = TRAIN | {"max_epochs": epochs, "learning_rate": 0.01, "precision": precision}
+    trainer = Trainer(model, settings, torch.device("cpu"), target=target, alphabet="protein", steps_per_epoch=batches)
+    assert trainer.amp == (torch.bfloat16 if precision == "bf16" else None)
     codes, labels, lengths = residues(32 * batches)
     model.train()
     for _ in range(epochs):

@@ -28,8 +28,11 @@ def resolve_device(preference: str) -> torch.device:
 
 
 def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    """Autocast dtype on CUDA (None = full precision)."""
-    if device.type != "cuda" or precision == "fp32":
+    """Autocast dtype (None = full precision): on CUDA auto/bf16/fp16; on CPU bf16 only
+    when asked for by name (auto stays fp32 there: not every CPU computes bf16 natively)."""
+    if device.type != "cuda":
+        return torch.bfloat16 if precision == "bf16" else None
+    if precision == "fp32":
         return None
     if precision == "fp16":
         return torch.float16

@@ -1,0 +1,70 @@
+"""Learning curve of a secondary-structure recipe: test Q (with its CI) and validation Q
+against the fraction of training proteins, from ``bench/ss_recipes.py --test`` results
+(one JSON object per line) and, for 100%, the workflow run's ``results/summary.tsv``.
+
+    python bench/ss_learning_curve.py /tmp/ss/lc.jsonl --summary results/summary.tsv \
+        --dataset cb513_q8 --model dilated --out docs/proteins_learning_curve.png
+
+Prints one row per point (fraction, proteins, validation, test [CI], CPU s) and draws them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+
+def points(results: str, summary: str | None, dataset: str, model: str) -> pd.DataFrame:
+    """One row per training fraction: proteins, valid and test Q with the test CI."""
+    rows = []
+    for line in Path(results).read_text().splitlines():
+        run = json.loads(line)
+        test = {r["metric"]: r for r in run["test"] if r["split"] == "test"}["q_accuracy"]
+        rows.append(
+            {"fraction": run["fraction"], "proteins": run["train_proteins"], "valid": run["valid_score"],
+             "test": test["value"], "lo": test["lo"], "hi": test["hi"], "cpu_s": run["train_cpu_s"]}
+        )  # fmt: skip
+    if summary:
+        table = pd.read_csv(summary, sep="\t")
+        top = table[(table["dataset"] == dataset) & (table["model"] == model)].iloc[0]
+        rows.append(
+            {"fraction": 1.0, "proteins": None, "valid": top["valid_mean"], "test": top["score_mean"],
+             "lo": top["score_ci_lo"], "hi": top["score_ci_hi"], "cpu_s": None}
+        )  # fmt: skip
+    return pd.DataFrame(rows).sort_values("fraction").reset_index(drop=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--summary")
+    ap.add_argument("--dataset", default="cb513_q8")
+    ap.add_argument("--model", default="dilated")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = points(args.results, args.summary, args.dataset, args.model)
+    print(curve.to_string(index=False))
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    x = 100 * curve["fraction"]
+    ax.errorbar(x, curve["test"], yerr=[curve["test"] - curve["lo"], curve["hi"] - curve["test"]], marker="o",
+                capsize=3, label="test (CB513), 95% CI")  # fmt: skip
+    ax.plot(x, curve["valid"], marker="s", linestyle="--", label="validation")
+    ax.set(xscale="log", xlabel="training proteins (% of cb6133filtered)", ylabel="Q8 accuracy",
+           title=f"{args.dataset}: {args.model}, one recipe")  # fmt: skip
+    ax.set_xticks(x, [f"{v:g}" for v in x])
+    ax.minorticks_off()
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=120)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Secondary-structure recipes on validation: one network, one recipe, a fraction of the
+training proteins, through the workflow's own train and evaluate functions.
+
+    PYTHONPATH=. python bench/ss_recipes.py --data data/cb513_q8 --fraction 0.25 \
+        --model dilated --params '{"pool": 1, "layers": 5, "channels": 64}' \
+        --train '{"max_epochs": 6, "lr_schedule": "cosine", "warmup_epochs": 1}' --out /tmp/ss/a
+
+The store and the training index come from the workflow (``data/<dataset>/dataset.h5``
+and ``rebalance/none/1/index.npz``); ``--fraction`` keeps a seeded subset of the training
+proteins (the validation split stays whole, so every candidate is judged on the same
+proteins). ``--test`` also evaluates the selected weights on the test split (for a
+learning-curve point: never for choosing). Last line: one JSON object (validation
+score, epochs, CPU and wall seconds, test metrics when asked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from genomicdl.config import validation as gconfig
+from genomicdl.training.engine import train_network
+from genomicdl.training.rebalance import load_index
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def subset_index(index: str, fraction: float, seed: int, out: Path) -> int:
+    """Write a seeded ``fraction`` of the training rows of ``index`` to ``out``; returns their number."""
+    rows, weights, strategy = load_index(index)
+    if fraction < 1:
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(rows, size=max(1, round(fraction * len(rows))), replace=False))
+    np.savez(out, index=rows, pos_weight=weights, strategy=np.array(strategy))
+    return len(rows)
+
+
+def sections(config: str, overrides: dict) -> dict:
+    """The validated benchmark ``config`` (schema defaults) with ``train`` overrides, device cpu."""
+    raw = gconfig.load_yaml(config)
+    raw["train"] = {**raw.get("train", {}), "device": "cpu", **overrides}
+    return gconfig.validate(raw, gconfig.load_schema(REPO / "workflow/schemas/config.schema.yaml"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True, help="data/<dataset> of a prepared per_position dataset")
+    ap.add_argument("--config", default=str(REPO / "config/benchmarks/cb513.yaml"), help="benchmark config")
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--params", default="{}", help="model parameters (JSON)")
+    ap.add_argument("--train", default="{}", help="train settings over the schema defaults (JSON)")
+    ap.add_argument("--fraction", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--test", action="store_true", help="also evaluate on the test split (learning curves)")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = Path(args.data)
+    n_train = subset_index(str(data / "rebalance/none/1/index.npz"), args.fraction, args.seed, out / "index.npz")
+    cfg = sections(args.config, json.loads(args.train))
+    params, train = json.loads(args.params), cfg["train"]
+    cpu0, wall0 = time.process_time(), time.time()
+    stats = train_network(
+        store=str(data / "dataset.h5"), index=str(out / "index.npz"), model=args.model, params=params,
+        train=train, seed=args.seed, threads=1, double_stranded=False, out_model=str(out / "model.pt"),
+        out_history=str(out / "history.csv"), out_stats=str(out / "stats.json"),
+    )  # fmt: skip
+    result = {
+        "data": str(data), "model": args.model, "params": params, "train": json.loads(args.train),
+        "fraction": args.fraction, "train_proteins": n_train, "valid_score": stats["best_valid_score"],
+        "best_epoch": stats["best_epoch"], "epochs": stats["epochs_run"], "parameters": stats["parameters"],
+        "train_cpu_s": round(time.process_time() - cpu0, 1), "train_wall_s": round(time.time() - wall0, 1),
+    }  # fmt: skip
+    if args.test:
+        from genomicdl.evaluation.evaluate import evaluate_run
+
+        metrics = evaluate_run(
+            store=str(data / "dataset.h5"), model=str(out / "model.pt"), family="torch",
+            run={"dataset": data.name, "model": args.model, "balance": "none", "seed": str(args.seed)},
+            settings=cfg["evaluate"], out_predictions=str(out / "predictions.tsv.gz"),
+            out_metrics=str(out / "metrics.tsv"), out_arrays=str(out / "arrays.npz"), device="cpu",
+        )  # fmt: skip
+        result["test"] = metrics.to_dict(orient="records")
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
