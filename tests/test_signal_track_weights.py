@@ -136,3 +136,38 @@ def test_kmer_ridge_fits_log_totals_of_a_signal_target(data: dict, tmp_path: Pat
     np.testing.assert_allclose(p[:, 0], p[:, 1])  # flat within a track
     direct = model.estimators[0].predict(model._prepare(model.features(codes), fit=False))
     np.testing.assert_allclose(np.log1p(p[:, :2].sum(1)), direct, rtol=1e-4, atol=1e-4)
+
+
+def test_signal_ridge_chooses_alpha_per_track_on_validation() -> None:
+    """alpha null on a signal target: each track's alpha is the grid's best validation r;
+    without validation rows it says so."""
+    from genomicdl.kinds.targets import Target
+    from genomicdl.models.baselines.kmer_ridge import ALPHAS, KmerRidge
+
+    rng = np.random.default_rng(0)
+    x, xv = rng.standard_normal((300, 20)), rng.standard_normal((200, 20))
+    coef = np.zeros((20, 2))
+    coef[0, 0], coef[:, 1] = 1.0, 0.3  # track a: one strong feature; track b: weak and spread
+
+    def counts(x: np.ndarray) -> np.ndarray:  # two tracks x two bins, log1p totals = x @ coef + noise
+        total = np.expm1(np.clip(x @ coef + 3 + rng.standard_normal((len(x), 2)), 0, None))
+        return np.repeat(total / 2, 2, axis=1).astype(np.float32)
+
+    y, yv = counts(x), counts(xv)
+    target = Target("regression", ("a:0", "a:1", "b:0", "b:1"), loss="log1p_mse")
+    ridge = KmerRidge(target=target, k=2)
+    with pytest.raises(ValueError, match="chooses alpha on validation rows"):
+        ridge.fit(x, y)
+    ridge.validation = (xv, yv)
+    ridge.fit(x, y)
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    sc = StandardScaler().fit(x)
+    logs, vlogs = np.log1p(y[:, ::2] * 2), np.log1p(yv[:, ::2] * 2)
+    for t in range(2):
+        r = [np.corrcoef(Ridge(alpha=a).fit(sc.transform(x), logs[:, t]).predict(sc.transform(xv)), vlogs[:, t])[0, 1]
+             for a in ALPHAS]  # fmt: skip
+        assert ridge.chosen[t] == ALPHAS[int(np.argmax(r))]
+    p = ridge.predict(xv)
+    assert p.shape == (200, 4) and np.allclose(p[:, 0], p[:, 1])
