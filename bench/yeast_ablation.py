@@ -90,6 +90,9 @@ def main() -> None:
     ap.add_argument("--channels", type=int)
     ap.add_argument("--layers", type=int)
     ap.add_argument("--lr", type=float)
+    ap.add_argument(
+        "--param", action="append", default=[], help='model parameter key=JSON value, e.g. count_pool="output"'
+    )
     ap.add_argument("--ridge", action="store_true", help="also score the k-mer ridge on validation")
     args = ap.parse_args()
     out = Path(args.out)
@@ -111,6 +114,9 @@ def main() -> None:
         params["trunk_params"]["channels"] = args.channels
     if args.layers:
         params["trunk_params"]["layers"] = args.layers
+    for item in args.param:
+        key, value = item.split("=", 1)
+        params[key] = json.loads(value)
     train = dict(cfg["train"])
     for key, value in (("max_epochs", args.max_epochs), ("patience", args.patience), ("learning_rate", args.lr)):
         if value is not None:
