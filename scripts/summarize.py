@@ -12,5 +12,6 @@ run_step(
         arrays_files=list(smk.input.arrays), published=smk.params.published, n_boot=smk.params.bootstrap,
         folds=smk.params.folds, out_summary=smk.output.summary, out_comparisons=smk.output.comparisons,
         out_published=smk.output.published, out_markdown=smk.output.markdown,
+        out_task_comparisons=smk.output.task_comparisons,
     ),
 )

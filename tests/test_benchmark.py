@@ -417,3 +417,26 @@ def test_plots_for_every_kind(labels: np.ndarray, tmp_path: Path) -> None:
     table = pd.DataFrame(bench_rows("cnn", 1, {"A": (0.9, 0.6)}) + bench_rows("lr", 1, {"A": (0.8, 0.5)}))
     plots.benchmark_points(summarize(table), "d", tmp_path / "b.png")
     assert (tmp_path / "b.png").stat().st_size > 1000
+
+
+def test_paired_comparison_per_task(labels: np.ndarray, tmp_path: Path) -> None:
+    """per_task: one row per task; a model bad on task B only is below the selected one on
+    B and not distinguishable on A."""
+    good = noisy(labels, 0.5, 1)
+    half = good.copy()
+    half[:, 1] = noisy(labels, 3.0, 2)[:, 1]  # task B ruined, task A identical
+    files, arrays = [], {}
+    for model, scores in (("good", good), ("half", half)):
+        run = ("d", model, "none", 1)
+        m, a = write_run(tmp_path, run, kind="binary", tasks=TASKS, valid=(labels, scores), test=(labels, scores))
+        files.append(m)
+        arrays[("d", model, "none", "1")] = a
+    table = benchmark_table(collect(files))
+    summary = summarize(table)
+    per_task = paired_comparisons(table, summary, Predictions(arrays), n_boot=300, per_task=True).set_index("task")
+    assert list(per_task.index) == ["A", "B"] and set(per_task["model"]) == {"half"}
+    assert per_task.loc["A", "difference"] == pytest.approx(0) and per_task.loc["A", "verdict"] == "not distinguishable"
+    assert per_task.loc["B", "verdict"] == "best better" and per_task.loc["B", "ci_lo"] > 0
+    overall = paired_comparisons(table, summary, Predictions(arrays), n_boot=50)
+    text = markdown(summary, overall, published_table(summary, {}), per_task.reset_index())
+    assert "| B | half / none |" in text

@@ -29,3 +29,21 @@ def test_figure_is_written(tmp_path: Path) -> None:
     png = tmp_path / "t.png"
     track_figure(stretch(), "demo", png, value="sum per bin")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_class_balance_of_a_signal_store_has_one_panel_per_track(tmp_path: Path) -> None:
+    """A per-base store has tracks x bins tasks: one panel per track, not per bin."""
+    from PIL import Image
+
+    from genomicdl.plots.evaluation import _panel_tasks, class_balance
+
+    tasks = [f"{t}:{b}" for t in ("MNase", "RNA.fwd") for b in range(500)]
+    assert _panel_tasks(tasks) == ["MNase:0", "RNA.fwd:0"]
+    assert _panel_tasks(["Reb1", "Abf1"]) == ["Reb1", "Abf1"]
+    rows = ["stage\ttask\tpositives\tnegatives\tpositive_fraction\tpos_weight"]
+    rows += [f"{stage}\t{t}\t90\t0\t1.0\t1" for stage in ("before", "after") for t in tasks]
+    counts = tmp_path / "counts.tsv"
+    counts.write_text("\n".join(rows) + "\n")
+    png = tmp_path / "cb.png"
+    class_balance({"none": counts}, "yeast_profile", png)
+    assert Image.open(png).size[0] < 1500  # two 4.5-inch panels at 110 dpi, not 1,000

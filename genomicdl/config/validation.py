@@ -215,6 +215,9 @@ def _check_genome(key: str, ds: dict[str, Any], source: str) -> None:
             f"config key {key}: genome + targets datasets are alphabet dna, kind {kind}"
             + (" (bigWig targets under signal:)" if source == "signal" else "")
         )
+    weights = (ds.get("signal") or {}).get("track_weights", "equal")
+    if weights != "equal" and ds["loss"] != "log1p_mse":
+        raise ConfigError(f"config key {key}.signal.track_weights: {weights} needs loss log1p_mse, not {ds['loss']}")
 
 
 def _check_target(key: str, ds: dict[str, Any]) -> None:

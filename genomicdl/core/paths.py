@@ -50,6 +50,7 @@ BENCHMARK_TABLE = "results/benchmark.tsv"
 METRICS_TABLE = "results/metrics.tsv"
 SUMMARY_TABLE = "results/summary.tsv"
 COMPARISONS_TABLE = "results/comparisons.tsv"
+TASK_COMPARISONS_TABLE = "results/comparisons_tasks.tsv"  # the same per task
 PUBLISHED_TABLE = "results/published.tsv"
 BENCHMARK_MARKDOWN = "results/benchmark.md"
 EXPORT_DIR = "export/" + RUN

@@ -92,7 +92,8 @@ def build_signal_dataset(
             mode = "tiles"
         rule = describe_rule(sig["mask"], black is not None, sig["nan"])
         layout = {"tracks": tracks, **geo, "stat": sig["stat"], "layout": "track-major", "mode": mode,
-                  "control": "signal.control" in files, "mask": rule}  # fmt: skip
+                  "control": "signal.control" in files, "mask": rule,
+                  "track_weights": sig.get("track_weights", "equal")}  # fmt: skip
         attrs = {"dataset_kind": "genome", "mode": mode, "split": splitter.describe(), "signal": layout}
         target = Target("regression", tuple(tasks), loss=spec.loss)
         writer = StoreWriter(out_store, window=geo["input"], target=target, chroms=chroms, attrs=attrs, mask=True)

@@ -397,33 +397,45 @@ COMPARISON_COLUMNS = [
 ]
 
 
+TASK_COMPARISON_COLUMNS = [*COMPARISON_COLUMNS[:2], "task", *COMPARISON_COLUMNS[2:]]
+
+
 def paired_comparisons(
-    table: pd.DataFrame, summary: pd.DataFrame, predictions: Predictions, n_boot: int = 1000, seed: int = 0
-) -> pd.DataFrame:
+    table: pd.DataFrame, summary: pd.DataFrame, predictions: Predictions, n_boot: int = 1000, seed: int = 0,
+    per_task: bool = False,
+) -> pd.DataFrame:  # fmt: skip
     """The configuration selected on validation against every other one of its dataset:
     paired bootstrap of the mean difference in the primary metric over (seed, task) pairs
     on the shared test rows; "best better"/"best worse" when the 95% interval excludes 0,
-    else "not distinguishable"."""
+    else "not distinguishable". ``per_task``: one row per task of a dataset with several
+    tasks instead (column ``task``; e.g. each track of a signal dataset)."""
     table = configurations(table)
     eligible = table[~table["low_positives"].fillna(False).astype(bool)]
     rows = []
     for dataset, best in select(summary).items():
         data = eligible[eligible["dataset"] == dataset]
         tasks, metric = set(data["task"]), str(data["metric"].iloc[0]) if len(data) else ""
+        if not per_task:
+            groups = [("", tasks)]
+        else:  # one row per task, for datasets of several tasks
+            groups = [(t, {t}) for t in sorted(tasks)] if len(tasks) > 1 else []
         for (model, balance), _ in data.groupby(["model", "balance"]):
             if (model, balance) == best:
                 continue
             pairs = _pairs(predictions, dataset, best, (model, balance))
             if not pairs:
                 continue
-            result = paired_difference(pairs, tasks, n_boot, derived_seed(seed, "paired", dataset, model, balance))
-            lo, hi = result["ci_lo"], result["ci_hi"]
-            verdict = "best better" if lo > 0 else ("best worse" if hi < 0 else "not distinguishable")
-            rows.append(
-                {"dataset": dataset, "metric": metric, "best_model": best[0], "best_balance": best[1]}
-                | {"model": model, "balance": balance, "pairs": len(pairs), **result, "verdict": verdict}
-            )
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+            for task, chosen in groups:
+                key = ("paired", dataset, model, balance) + ((task,) if per_task else ())
+                result = paired_difference(pairs, chosen, n_boot, derived_seed(seed, *key))
+                lo, hi = result["ci_lo"], result["ci_hi"]
+                verdict = "best better" if lo > 0 else ("best worse" if hi < 0 else "not distinguishable")
+                rows.append(
+                    {"dataset": dataset, "metric": metric, "best_model": best[0], "best_balance": best[1]}
+                    | ({"task": task} if per_task else {})
+                    | {"model": model, "balance": balance, "pairs": len(pairs), **result, "verdict": verdict}
+                )
+    return pd.DataFrame(rows, columns=TASK_COMPARISON_COLUMNS if per_task else COMPARISON_COLUMNS)
 
 
 def metric_estimate(long: pd.DataFrame, config: tuple[str, str, str], metric: str, task: str | None) -> tuple:
@@ -556,9 +568,23 @@ def _published_lines(pub: pd.DataFrame) -> list[str]:
     return lines
 
 
-def markdown(summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.DataFrame) -> str:
+def _task_lines(comp: pd.DataFrame) -> list[str]:
+    """Per task: the selected configuration against each other one (paired CI)."""
+    lines = ["", "| task | vs | difference (selected - other) [95% paired CI] | p | verdict |", "|---|---|---|---|---|"]
+    for _, row in comp.iterrows():
+        lines.append(
+            f"| {row['task']} | {row['model']} / {row['balance']} | {row['difference']:+.3f} "
+            f"[{row['ci_lo']:+.3f}, {row['ci_hi']:+.3f}] | {row['p_value']:.3g} | {row['verdict']} |"
+        )
+    return lines
+
+
+def markdown(
+    summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.DataFrame, per_task: pd.DataFrame | None = None
+) -> str:
     """The Markdown summary: per dataset the selected configuration, the descriptive test
-    matrix with paired verdicts, and published figures beside the selected one."""
+    matrix with paired verdicts (and per task, when given), and published figures beside
+    the selected one."""
     lines = [INTRO]
     agg = summary[summary["task"] == ALL_TASKS]
     for dataset, group in agg.groupby("dataset", sort=True):
@@ -584,6 +610,8 @@ def markdown(summary: pd.DataFrame, comparisons: pd.DataFrame, published: pd.Dat
             ]
         comp = comparisons[comparisons["dataset"] == dataset]
         lines += _matrix(group, comp, metric, get(kind).ranked)
+        if per_task is not None and (per_task["dataset"] == dataset).any():
+            lines += _task_lines(per_task[per_task["dataset"] == dataset])
         low = summary[(summary["dataset"] == dataset) & summary["low_positives"].astype(bool)]["task"].unique()
         if len(low):
             lines.append(f"\nLeft out of the means (too few test positives): {', '.join(sorted(low))}.")
@@ -607,9 +635,11 @@ def run_summary(
     out_comparisons: str | Path,
     out_published: str | Path,
     out_markdown: str | Path,
+    out_task_comparisons: str | Path | None = None,
 ) -> pd.DataFrame:
-    """The summarize stage: statistics, selection, comparisons, published figures, Markdown.
-    ``folds`` maps each cross-validation fold's dataset to its base name (rows over folds)."""
+    """The summarize stage: statistics, selection, comparisons (and per task, to
+    ``out_task_comparisons``), published figures, Markdown. ``folds`` maps each
+    cross-validation fold's dataset to its base name (rows over folds)."""
     table = pd.read_csv(table_path, sep="\t", dtype={"seed": str, "task": str})
     long = pd.read_csv(metrics_path, sep="\t", dtype={"seed": str, "task": str})
     predictions = Predictions({tuple(map(str, run)): path for run, path in zip(runs, arrays_files)})
@@ -619,6 +649,10 @@ def run_summary(
     pub = published_table(summary, published, long)
     write_table(summary, out_summary)
     write_table(comparisons, out_comparisons)
+    per_task = pd.DataFrame(columns=TASK_COMPARISON_COLUMNS)
+    if out_task_comparisons is not None:
+        per_task = paired_comparisons(table, summary, predictions, n_boot=n_boot, per_task=True)
+        write_table(per_task, out_task_comparisons)
     write_table(pub, out_published)
-    write_text_atomic(out_markdown, markdown(summary, comparisons, pub))
+    write_text_atomic(out_markdown, markdown(summary, comparisons, pub, per_task))
     return summary

@@ -168,7 +168,7 @@ CATALOG: dict[str, ModelEntry] = {
             "bpnet",
             "torch",
             "genomicdl.models.networks.bpnet:BPNet",
-            ("filters", "layers", "stem_width", "profile_width", "output_length"),
+            ("filters", "layers", "stem_width", "profile_width", "count_pool", "output_length"),
             "Avsec et al. 2021 (BPNet)",
             ("regression",),
             search=(

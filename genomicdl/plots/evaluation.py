@@ -191,6 +191,15 @@ def training_curves(runs: Mapping[str, str | Path], dataset: str, out: Out) -> N
     _save(fig, out)
 
 
+def _panel_tasks(tasks: list[str]) -> list[str]:
+    """One panel per task; a signal target's ``<track>:<bin>`` tasks (same rows in every
+    bin) get one panel per track, its first bin (2,000 per-base panels took minutes)."""
+    from genomicdl.kinds.signal_layout import layout
+
+    tracks, bins = layout(tasks)
+    return tasks if bins == 1 else [tasks[i * bins] for i in range(len(tracks))]
+
+
 def class_balance(counts: Mapping[str, str | Path], dataset: str, out: Out) -> None:
     """Positives and negatives per task in the training index, before and after each
     rebalancing strategy (counts.tsv files keyed by strategy)."""
@@ -200,7 +209,7 @@ def class_balance(counts: Mapping[str, str | Path], dataset: str, out: Out) -> N
         table["strategy"] = strategy
         frames.append(table)
     table = pd.concat(frames)
-    tasks = list(dict.fromkeys(table["task"]))
+    tasks = _panel_tasks(list(dict.fromkeys(table["task"])))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         sub = table[table["task"] == task]

@@ -84,6 +84,9 @@ def train_baseline(
         if strategy == "focal":
             log.info("focal loss has no classical counterpart: %s trains unweighted, as under balance none", model)
         log.info("model %s: %d rows x %d features; %s target; balance %s", model, *x.shape, st.kind, strategy)
+        if getattr(estimator, "chooses_on_validation", False):  # e.g. the signal ridge's alpha
+            valid = st.rows("valid")
+            estimator.validation = _training_data(estimator, st, valid[st.mask[valid] == 0])
         estimator.fit(x, y, weights)
         n_params = estimator.parameter_count()
         log.info("model %s: %d fitted parameters", model, n_params)

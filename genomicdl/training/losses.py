@@ -70,21 +70,25 @@ class KindLoss:
         if k.trained and self.target.loss == "multinomial":
             return bpnet_loss(logits, y, self.target.tasks)
         if k.trained:
-            return regression_loss(logits, y, self.target.loss)
+            return regression_loss(logits, y, self.target.loss, self.weights)
         raise ValueError(f"no training loss for target kind {k.name}")
 
 
-def regression_loss(out: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
-    """MSE / log1p MSE / Poisson NLL (out = log rate) over the labels that are present."""
+def regression_loss(out: torch.Tensor, y: torch.Tensor, loss: str, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """MSE / log1p MSE / Poisson NLL (out = log rate) over the labels that are present;
+    ``weights`` (one per output; signal.track_weights) scale each output's squared error
+    (all ones: the plain mean)."""
     keep = ~torch.isnan(y)
     if not bool(keep.any()):
         return out.sum() * 0
+    w = None if weights is None or bool((weights == 1).all()) else weights.expand_as(y)[keep]
     out, y = out[keep], y[keep]
     if loss == "poisson":
         return F.poisson_nll_loss(out, y, log_input=True, full=False)
-    if loss == "log1p_mse":
-        return F.mse_loss(out, torch.log1p(y.clamp_min(0)))
-    return F.mse_loss(out, y)
+    target = torch.log1p(y.clamp_min(0)) if loss == "log1p_mse" else y
+    if w is not None:
+        return (w * (out - target) ** 2).mean()
+    return F.mse_loss(out, target)
 
 
 def outputs_to_predictions(out: torch.Tensor, target: Target) -> torch.Tensor:

@@ -179,6 +179,8 @@ def rebalance(
                 all_labels[rows], rows, strategy, seed, ratio, kind=kind, n_classes=len(store.classes) or None
             )
             before, after = _count_view(all_labels[rows], kind), _count_view(all_labels[index], kind)
+            if (store.attr("signal") or {}).get("track_weights", "equal") == "inverse_variance":
+                pos_weight = inverse_variance_weights(all_labels[rows][store.mask[rows] == 0], tasks)
             if get(kind).labels == "class":
                 tasks = store.classes
     with atomic_output(out_index) as tmp, open(tmp, "wb") as fh:
@@ -191,6 +193,21 @@ def rebalance(
     for line in lines[1:]:
         log.info("  %s", line.replace("\t", "  "))
     return {"rows_before": len(rows), "rows_after": len(index), "pos_weight": [float(w) for w in pos_weight]}
+
+
+def inverse_variance_weights(labels: np.ndarray, tasks: list[str]) -> np.ndarray:
+    """Per-output loss weights of a signal store (tracks x bins): 1 / the variance of each
+    track's log1p bins over ``labels`` (the kept training windows), scaled to mean 1 over
+    tracks and repeated over the track's bins. A track without variance is an error."""
+    from genomicdl.kinds.signal_layout import layout
+
+    tracks, bins = layout(tasks)
+    logs = np.log1p(np.clip(labels.reshape(len(labels), len(tracks), bins).astype(np.float64), 0, None))
+    var = np.array([np.nanvar(logs[:, t]) for t in range(len(tracks))])
+    if len(labels) == 0 or not np.all(np.isfinite(var) & (var > 0)):
+        raise ValueError(f"track_weights inverse_variance: a track without variance in the training windows ({tracks})")
+    w = 1 / var
+    return np.repeat(w / w.mean(), bins).astype(np.float32)
 
 
 def _count_view(labels: np.ndarray, kind: str) -> tuple[np.ndarray, int]:

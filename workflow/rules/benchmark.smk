@@ -62,6 +62,12 @@ rule summarize:
             category="benchmark",
             labels={"table": "paired comparisons"},
         ),
+        task_comparisons=report(
+            paths.TASK_COMPARISONS_TABLE,
+            caption="../report/comparisons.rst",
+            category="benchmark",
+            labels={"table": "paired comparisons per task"},
+        ),
         published=report(
             paths.PUBLISHED_TABLE,
             caption="../report/published.rst",

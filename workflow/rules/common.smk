@@ -141,6 +141,7 @@ def benchmark_targets():
         paths.METRICS_TABLE,
         paths.SUMMARY_TABLE,
         paths.COMPARISONS_TABLE,
+        paths.TASK_COMPARISONS_TABLE,
         paths.PUBLISHED_TABLE,
         paths.BENCHMARK_MARKDOWN,
     ]

@@ -63,16 +63,21 @@ class BPNet(SignalNetwork):
     convolution to one logit per base and track, cropped to the output and summed into
     bins) and a total-count head (global average pooling, a linear layer to one log
     count per track). Output: per-bin log expected counts = log softmax(profile) + log
-    count, so the profile sums to the predicted total.
+    count, so the profile sums to the predicted total. ``count_pool``: the count head
+    averages the trunk over the whole input ``window`` (the paper's, where input and
+    output coincide) or over the centred ``output`` whose total it predicts.
     """
 
     name = "bpnet"
 
     def __init__(
         self, outputs: int, window: int, *, filters: int = 64, layers: int = 9, stem_width: int = 25,
-        profile_width: int = 75, **signal: Unpack[SignalArgs],
+        profile_width: int = 75, count_pool: str = "window", **signal: Unpack[SignalArgs],
     ) -> None:  # fmt: skip
         super().__init__(outputs, window, **signal)
+        if count_pool not in ("window", "output"):
+            raise ValueError(f"bpnet count_pool must be 'window' or 'output', not {count_pool!r}")
+        self.count_pool = count_pool
         self.set_trunk(1, filters)
         self.stem = nn.Conv1d(self.in_channels, filters, stem_width, padding=stem_width // 2)
         self.dilated = nn.ModuleList(
@@ -91,10 +96,12 @@ class BPNet(SignalNetwork):
         h, _ = self.trunk(x)
         logits = self.profile_logits(h)  # (n, tracks, output_length)
         binned = torch.logsumexp(logits.reshape(x.shape[0], self.tracks, self.bins, -1), dim=-1)
+        if self.count_pool == "output":
+            lo = (int(h.shape[-1]) - self.output_length) // 2
+            h = h[:, :, lo : lo + self.output_length]
         log_total = self.counts(h.mean(-1))  # (n, tracks)
         out = torch.log_softmax(binned, dim=-1) + log_total[:, :, None]
         return out.reshape(x.shape[0], -1)
-
 
     def profile_logits(self, h: torch.Tensor) -> torch.Tensor:
         """The profile convolution over the output only: the same numbers as convolving the
