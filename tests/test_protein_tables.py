@@ -68,6 +68,28 @@ def test_flip_paired_fasta_with_split_headers(tmp_path: Path) -> None:
         assert positions[2, :7].tolist() == [0, 0, 0, 2, 2, 2, -1]
 
 
+def test_separate_test_file_is_the_whole_test_split(tmp_path: Path) -> None:
+    """FLIP's training files name their own test records (NEW364); with a separate test file
+    (CB513) those records stay out of the store, counted, so the test split is the test file."""
+    seqs = {"a": "MKTAYIA", "b": "GGSLLKV", "c": "PPQWERT"}
+    labs = {"a": ("CCHHHHC", "SET=train VALIDATION=False"), "b": ("CEEEECC", "SET=train VALIDATION=True"),
+            "c": ("CCCHHHC", "SET=test VALIDATION=False")}  # fmt: skip
+    files = {
+        "table.train": write(tmp_path / "seq.fasta", "".join(f">{k}\n{v}\n" for k, v in seqs.items())),
+        "table.train.labels": write(tmp_path / "lab.fasta", "".join(f">{k} {h}\n{v}\n" for k, (v, h) in labs.items())),
+        "table.test": write(tmp_path / "test.csv", "input,dssp3\nMKWWAY,CHHHEC\n"),
+    }
+    ds = validated({"s": {"table": {"train": {"url": "seq.fasta", "labels": {"url": "lab.fasta"}},
+                                    "test": {"url": "test.csv", "sequence_column": "input", "label_columns": ["dssp3"]},
+                                    "split_pattern": r"SET=(\w+)", "valid_pattern": "VALIDATION=True", "task": "q3"},
+                          "alphabet": "protein", "kind": "per_position", "classes": ["C", "E", "H"]}})["s"]  # fmt: skip
+    summary, store = build(tmp_path, ds, files)
+    with store:
+        (row,) = store.rows("test")
+        assert store.lengths[row] == 6 and len(store.rows("train")) == 1 and len(store.rows("valid")) == 1
+    assert summary["dropped"]["test records of a training file (the separate test file is the test set)"] == 1
+
+
 def test_flip_label_without_sequence_is_an_error(tmp_path: Path) -> None:
     files = {"table": write(tmp_path / "s.fa", ">a\nMKT\n"),
              "table.labels": write(tmp_path / "l.fa", ">a SET=train\nCCH\n>zz SET=test\nCCC\n")}  # fmt: skip

@@ -472,6 +472,9 @@ def _skipped(tab: TableDataset, rec: Record, role: str, split: str, codes: np.nd
     """Whether a record stays out of the store (counted in the report where it is news)."""
     if codes is None or not tab.shape.keep(len(codes), "") or tab.mostly_unknown(codes):
         return True
+    if split == "test" and role != "table.test" and "table.test" in tab.files:
+        report.drop("test records of a training file (the separate test file is the test set)", 1)
+        return True
     if split != "test" and f"{role}:{rec.line}" in homologues:
         report.drop(f"{split} proteins homologous to a test protein", 1)
         return True
