@@ -32,8 +32,8 @@ from genomicdl.models.catalog import CATALOG, NETWORKS
 #: Zoo networks whose every nonlinear layer has a DeepLIFT rule (tangermeme's, or ours in
 #: genomicdl.interpret.attributions.RULES): their contributions sum to the output change. The
 #: others (docs/interpret.md says which layers need registering) run, approximately.
-EXACT = {"deepbind", "deepsea", "basset", "dilated", "binned"}
-APPROXIMATE = {"danq", "transformer", "cnn_birnn", "bpnet"}
+EXACT = {"deepbind", "deepsea", "basset", "dilated", "binned", "conv_dense"}
+APPROXIMATE = {"danq", "transformer", "cnn_birnn", "bpnet", "conv_kmer"}  # conv_kmer: k-mer counts multiply letters
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
