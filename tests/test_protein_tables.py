@@ -46,13 +46,21 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
-def test_flip_paired_fasta_with_split_headers(tmp_path: Path) -> None:
+def flip_fasta(tmp_path: Path) -> tuple[str, str]:
+    """FLIP's paired layout: sequences, and labels whose headers name the split (a train, a
+    validation and a test record)."""
     seqs = {"a": "MKTAYIA", "b": "GGSLLKV", "c": "PPQWERT"}
     labs = {"a": ("CCHHHHC", "SET=train VALIDATION=False"), "b": ("CEEEECC", "SET=train VALIDATION=True"),
             "c": ("CCCHHHC", "SET=test VALIDATION=False")}  # fmt: skip
+    return (write(tmp_path / "seq.fasta", "".join(f">{k}\n{v}\n" for k, v in seqs.items())),
+            write(tmp_path / "lab.fasta", "".join(f">{k} {h}\n{v}\n" for k, (v, h) in labs.items())))  # fmt: skip
+
+
+def test_flip_paired_fasta_with_split_headers(tmp_path: Path) -> None:
+    seq, lab = flip_fasta(tmp_path)
     files = {
-        "table": write(tmp_path / "seq.fasta", "".join(f">{k}\n{v}\n" for k, v in seqs.items())),
-        "table.labels": write(tmp_path / "lab.fasta", "".join(f">{k} {h}\n{v}\n" for k, (v, h) in labs.items())),
+        "table": seq,
+        "table.labels": lab,
         "table.mask": write(tmp_path / "mask.fasta", ">a\n0111111\n>b\n1111111\n>c\n1111110\n"),
     }
     ds = validated({"flip": {"table": {"url": "seq.fasta", "labels": {"url": "lab.fasta"}, "mask": {"url": "m.fa"},
@@ -71,12 +79,10 @@ def test_flip_paired_fasta_with_split_headers(tmp_path: Path) -> None:
 def test_separate_test_file_is_the_whole_test_split(tmp_path: Path) -> None:
     """FLIP's training files name their own test records (NEW364); with a separate test file
     (CB513) those records stay out of the store, counted, so the test split is the test file."""
-    seqs = {"a": "MKTAYIA", "b": "GGSLLKV", "c": "PPQWERT"}
-    labs = {"a": ("CCHHHHC", "SET=train VALIDATION=False"), "b": ("CEEEECC", "SET=train VALIDATION=True"),
-            "c": ("CCCHHHC", "SET=test VALIDATION=False")}  # fmt: skip
+    seq, lab = flip_fasta(tmp_path)
     files = {
-        "table.train": write(tmp_path / "seq.fasta", "".join(f">{k}\n{v}\n" for k, v in seqs.items())),
-        "table.train.labels": write(tmp_path / "lab.fasta", "".join(f">{k} {h}\n{v}\n" for k, (v, h) in labs.items())),
+        "table.train": seq,
+        "table.train.labels": lab,
         "table.test": write(tmp_path / "test.csv", "input,dssp3\nMKWWAY,CHHHEC\n"),
     }
     ds = validated({"s": {"table": {"train": {"url": "seq.fasta", "labels": {"url": "lab.fasta"}},
