@@ -21,7 +21,7 @@ from genomicdl.models import CATALOG, build_baseline, build_network, model_class
 from genomicdl.models.catalog import BASELINES, NETWORKS, supports
 from genomicdl.models.mutation.params import TRAINING_KEYS
 from genomicdl.training.engine import Trainer
-from genomicdl.training.inference import predict
+from genomicdl.training.inference import autocast_dtype, cpu_computes_bf16, predict
 from genomicdl.training.loader import StoreStream
 
 MOTIFS = ("TGACTCA", "CACGTG", "GGGGCGGGG")  # AP-1, E-box, SP1-like: one per task
@@ -274,13 +274,28 @@ def residues(n: int, width: int = 40, seed: int = 4) -> tuple[torch.Tensor, torc
     return torch.from_numpy(codes), torch.from_numpy(labels), torch.from_numpy(lengths)
 
 
+def test_cpu_bf16_autocasts_only_where_the_cpu_computes_it(caplog: pytest.LogCaptureFixture) -> None:
+    """``precision: bf16`` on CPU autocasts where the CPU has native bf16 (AVX512-BF16 or
+    AMX); elsewhere it falls back to fp32 and says so; auto and fp32 never autocast on CPU."""
+    cpu = torch.device("cpu")
+    with caplog.at_level("WARNING", logger="genomicdl.training.inference"):
+        got = autocast_dtype(cpu, "bf16")
+    if cpu_computes_bf16():
+        assert got == torch.bfloat16 and not caplog.records
+    else:
+        assert got is None
+        assert any("no native bf16" in r.getMessage() for r in caplog.records)
+    assert autocast_dtype(cpu, "auto") is None and autocast_dtype(cpu, "fp32") is None
+
+
 @pytest.mark.parametrize(
     ("name", "precision"), [("dilated", "fp32"), ("cnn_birnn", "fp32"), ("dilated", "bf16"), ("cnn_birnn", "bf16")]
 )
 def test_learns_per_position_classes_of_variable_length_proteins(name: str, precision: str) -> None:
     """Steps of the engine's Trainer on padded batches of proteins (token cross-entropy)
     reach a per-residue accuracy far above chance (1/3) on held-out rows, in fp32 and
-    under CPU bf16 autocast (``precision: bf16``)."""
+    under CPU bf16 autocast (``precision: bf16``; forced where the CPU would fall back to
+    fp32, so that the autocast path runs on every machine)."""
     torch.manual_seed(0)
     target = target_of("per_position")
     model = build_network(name, target=target, window=40, alphabet="protein", variable=True,
@@ -288,7 +303,9 @@ def test_learns_per_position_classes_of_variable_length_proteins(name: str, prec
     epochs, batches = 8, 10
     settings = TRAIN | {"max_epochs": epochs, "learning_rate": 0.01, "precision": precision}
     trainer = Trainer(model, settings, torch.device("cpu"), target=target, alphabet="protein", steps_per_epoch=batches)
-    assert trainer.amp == (torch.bfloat16 if precision == "bf16" else None)
+    assert trainer.amp == (torch.bfloat16 if precision == "bf16" and cpu_computes_bf16() else None)
+    if precision == "bf16":
+        trainer.amp = torch.bfloat16
     codes, labels, lengths = residues(32 * batches)
     model.train()
     for _ in range(epochs):
