@@ -60,6 +60,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     ap.add_argument("--test", action="store_true", help="also evaluate on the test split (learning curves)")
+    ap.add_argument(
+        "--init", default=None,
+        help="init_from as JSON (fine-tuning): {file, store, index} of a source run (its model.pt, dataset.h5, "
+        "index.npz), trunk_lr, freeze, leakage (genomicdl.training.finetune)",
+    )  # fmt: skip
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -67,14 +72,20 @@ def main() -> None:
     n_train = subset_index(str(data / "rebalance/none/1/index.npz"), args.fraction, args.seed, out / "index.npz")
     cfg = sections(args.config, json.loads(args.train))
     params, train = json.loads(args.params), cfg["train"]
+    init = None
+    if args.init:
+        from genomicdl.training.finetune import DEFAULTS
+
+        init = DEFAULTS | {"leakage": "drop"} | json.loads(args.init)
     cpu0, wall0 = time.process_time(), time.time()
     stats = train_network(
         store=str(data / "dataset.h5"), index=str(out / "index.npz"), model=args.model, params=params,
         train=train, seed=args.seed, threads=1, double_stranded=False, out_model=str(out / "model.pt"),
-        out_history=str(out / "history.csv"), out_stats=str(out / "stats.json"),
+        out_history=str(out / "history.csv"), out_stats=str(out / "stats.json"), init_from=init,
     )  # fmt: skip
     result = {
         "data": str(data), "model": args.model, "params": params, "train": json.loads(args.train),
+        "init": json.loads(args.init) if args.init else None,
         "fraction": args.fraction, "train_proteins": n_train, "valid_score": stats["best_valid_score"],
         "best_epoch": stats["best_epoch"], "epochs": stats["epochs_run"], "parameters": stats["parameters"],
         "train_cpu_s": round(time.process_time() - cpu0, 1), "train_wall_s": round(time.time() - wall0, 1),

@@ -283,3 +283,72 @@ def test_the_config_check_refuses_another_alphabet_or_window_before_any_job() ->
         check_config({"datasets": {"src": {"init_from": {"dataset": "src"}}}})
     named = {"ft": {"init_from": {"file": "m.ts", "model": "danq"}}}
     assert spec({"datasets": named}, "ft", "deepbind", "none", 1) is None  # another architecture: from scratch
+
+
+def protein_store(path: Path, seqs: list[np.ndarray], split: np.ndarray, classes: tuple[str, ...]) -> Path:
+    """A variable-length protein store with per-residue labels (the window is the longest row)."""
+    from genomicdl.core.sequence import PAD
+
+    window = max(len(s) for s in seqs)
+    rng = np.random.default_rng(len(classes))
+    code = np.full((len(seqs), window), PAD, np.uint8)
+    pos = np.full((len(seqs), window), -1, np.int8)
+    for i, s in enumerate(seqs):
+        code[i, : len(s)] = s
+        pos[i, : len(s)] = rng.integers(0, len(classes), len(s))
+    writer = StoreWriter(
+        path, window=window, target=Target("per_position", ("ss",), classes), alphabet="protein", ids=True
+    )
+    writer.append(
+        code,
+        labels=np.zeros((len(seqs), 0), np.uint8),
+        split=split,
+        lengths=np.array([len(s) for s in seqs], np.int32),
+        positions=pos,
+        ids=[f"p{i}" for i in range(len(seqs))],
+    )
+    writer.close()
+    return path
+
+
+def test_a_protein_network_starts_from_a_3_state_model_of_another_window(tmp_path: Path) -> None:
+    """Secondary structure: a dilated network trained on 3-state labels (proteins up to 50
+    residues) starts an 8-state one (proteins up to 30): windows of variable-length stores
+    may differ, the trunk is copied, the head is new, and a test protein that the source
+    trained on is found and left out."""
+    rng = np.random.default_rng(11)
+    src_seqs = [rng.integers(0, 20, n).astype(np.uint8) for n in rng.integers(10, 51, 120)]
+    src = protein_store(tmp_path / "src.h5", src_seqs, splits(120), ("C", "E", "H"))
+    rebalance(src, "none", 1, 1.0, tmp_path / "src_index.npz", tmp_path / "src_counts.tsv")
+    new_seqs = [rng.integers(0, 20, n).astype(np.uint8) for n in rng.integers(8, 31, 100)]
+    new_split = splits(100)
+    test = np.flatnonzero(new_split == 2)
+    trained_row = next(i for i in range(84) if len(src_seqs[i]) <= 30)  # a source training protein
+    new_seqs[test[0]] = src_seqs[trained_row]
+    new = protein_store(tmp_path / "new.h5", new_seqs, new_split, ("L", "B", "E", "G", "I", "H", "S", "T"))
+    rebalance(new, "none", 1, 1.0, tmp_path / "new_index.npz", tmp_path / "new_counts.tsv")
+    with Store(src) as a, Store(new) as b:
+        assert a.variable and b.variable and a.window == 50 and b.window == 30
+
+    def fit(store: Path, index: Path, out: Path, init_from: dict[str, Any] | None = None) -> dict[str, Any]:
+        return train_network(
+            store=str(store), index=str(index), model="dilated", params={"pool": 1, "layers": 2, "channels": 16},
+            seed=1, threads=1, train=train_cfg(max_epochs=1, patience=1, batch_size=16), double_stranded=False,
+            out_model=str(out / "model.pt"), out_history=str(out / "history.csv"),
+            out_stats=str(out / "train_stats.json"), init_from=init_from,
+        )  # fmt: skip
+
+    fit(src, tmp_path / "src_index.npz", tmp_path / "src")
+    source = {"store": src, "index": tmp_path / "src_index.npz"}
+    init_from = init(source, tmp_path / "src" / "model.pt") | {"model": "dilated", "trunk_lr": 1.0, "leakage": "drop"}
+    stats = fit(new, tmp_path / "new_index.npz", tmp_path / "ft", init_from)
+    report = stats["init_from"]
+    assert report["new_head"] == ["head"] and report["same_targets"] is False and report["copied"] > 0
+    assert (report["guard"]["identical"], report["guard"]["dropped"]) == (1, 1)
+    from genomicdl.training.finetune import excluded_test_rows
+
+    assert excluded_test_rows(tmp_path / "ft" / "model.pt").tolist() == [test[0]]
+    before = load_torch(tmp_path / "src" / "model.pt")["state_dict"]
+    after = load_torch(tmp_path / "ft" / "model.pt")["state_dict"]
+    head = [k for k in before if k.startswith("head.") and k.endswith("weight")][-1]
+    assert (before[head].shape[0], after[head].shape[0]) == (3, 8)

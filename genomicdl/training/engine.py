@@ -368,6 +368,7 @@ class NetworkRun:
             groups, self.init_report = prepare(
                 self.model, self.init_from, model=self.model_name, store=self.paths.store, target=self.target,
                 alphabet=self.alphabet, window=self.window, lr=float(self.cfg["learning_rate"]),
+                variable=self.variable,
             )  # fmt: skip
         self.n_params = sum(p.numel() for p in self.model.parameters())
         self.trainer = Trainer(

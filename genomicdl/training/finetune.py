@@ -134,6 +134,7 @@ def load_source(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, An
             "params": card["model"]["params"],
             "alphabet": info["alphabet"],
             "window": info["window"],
+            "variable": bool(info.get("variable")),
             "target": {k: info["output"][k] for k in ("kind", "tasks", "classes", "loss")},
         }
         return state, meta
@@ -146,15 +147,25 @@ def load_source(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, An
 
 
 def check_compatible(
-    source: Mapping[str, Any], path: str | Path, *, model: str, alphabet: str, window: int, dataset: str
+    source: Mapping[str, Any],
+    path: str | Path,
+    *,
+    model: str,
+    alphabet: str,
+    window: int,
+    dataset: str,
+    variable: bool = False,
 ) -> None:
-    """The source must be the same architecture over the same alphabet and window."""
+    """The source must be the same architecture over the same alphabet and window. Two
+    variable-length stores (proteins) may differ in window: there it is only the longest
+    sequence, and a network that takes any length has no parameter sized by it (a shape
+    that still differs is refused when the weights are copied)."""
     if source["alphabet"] != alphabet:
         raise InitError(
             f"init_from: {path} was trained on {source['alphabet']} sequences; {dataset} has {alphabet} "
             "sequences -- a network cannot start from a model of another alphabet"
         )
-    if int(source["window"]) != int(window):
+    if int(source["window"]) != int(window) and not (variable and source.get("variable")):
         raise InitError(
             f"init_from: {path} was trained on windows of {source['window']}; {dataset} has windows of "
             f"{window} -- set datasets.{dataset}.window to {source['window']} or start from scratch"
@@ -329,11 +340,14 @@ def prepare(
     alphabet: str,
     window: int,
     lr: float,
+    variable: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Load the source into ``net`` after the guard; returns (optimiser groups, report)."""
     state, meta = load_source(init["file"])
     dataset = Path(store).parent.name
-    check_compatible(meta, init["file"], model=model, alphabet=alphabet, window=window, dataset=dataset)
+    check_compatible(
+        meta, init["file"], model=model, alphabet=alphabet, window=window, dataset=dataset, variable=variable
+    )
     report: dict[str, Any] = {k: init.get(k) for k in ("dataset", "model", "balance", "seed", "file")}
     if init.get("store") and init.get("index"):
         report["guard"] = guard(
