@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--test", action="store_true", help="also evaluate on the test split (learning curves)")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # the epochs' validation scores
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = Path(args.data)
