@@ -6,6 +6,11 @@ against the fraction of training proteins, from ``bench/ss_recipes.py --test`` r
         --dataset cb513_q8 --model dilated --out docs/proteins_learning_curve.png
 
 Prints one row per point (fraction, proteins, validation, test [CI], CPU s) and draws them.
+Other benchmarks name their metric and sets (localisation, DeepLoc 1.0):
+
+    python bench/ss_learning_curve.py /tmp/deeploc/lc.jsonl --summary results/summary.tsv \
+        --dataset deeploc1 --model light_attention --metric accuracy --test-name "DeepLoc 1.0" \
+        --train-name "DeepLoc 2.0 minus homologues" --ylabel accuracy --out docs/proteins_learning_curve_deeploc1.png
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 
-def points(results: str, summary: str | None, dataset: str, model: str) -> pd.DataFrame:
+def points(results: str, summary: str | None, dataset: str, model: str, metric: str = "q_accuracy") -> pd.DataFrame:
     """One row per training fraction: proteins, valid and test Q with the test CI."""
     rows = []
     for line in Path(results).read_text().splitlines():
         run = json.loads(line)
-        test = {r["metric"]: r for r in run["test"] if r["split"] == "test"}["q_accuracy"]
+        test = {r["metric"]: r for r in run["test"] if r["split"] == "test"}[metric]
         rows.append(
             {"fraction": run["fraction"], "proteins": run["train_proteins"], "valid": run["valid_score"],
              "test": test["value"], "lo": test["lo"], "hi": test["hi"], "cpu_s": run["train_cpu_s"]}
@@ -43,6 +48,10 @@ def main() -> None:
     ap.add_argument("--summary")
     ap.add_argument("--dataset", default="cb513_q8")
     ap.add_argument("--model", default="dilated")
+    ap.add_argument("--metric", default="q_accuracy", help="the test metric of the recipe runs")
+    ap.add_argument("--test-name", default="CB513")
+    ap.add_argument("--train-name", default="cb6133filtered")
+    ap.add_argument("--ylabel", default="Q8 accuracy")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     import matplotlib
@@ -50,14 +59,14 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curve = points(args.results, args.summary, args.dataset, args.model)
+    curve = points(args.results, args.summary, args.dataset, args.model, args.metric)
     print(curve.to_string(index=False))
     fig, ax = plt.subplots(figsize=(5, 3.5))
     x = 100 * curve["fraction"]
     ax.errorbar(x, curve["test"], yerr=[curve["test"] - curve["lo"], curve["hi"] - curve["test"]], marker="o",
-                capsize=3, label="test (CB513), 95% CI")  # fmt: skip
+                capsize=3, label=f"test ({args.test_name}), 95% CI")  # fmt: skip
     ax.plot(x, curve["valid"], marker="s", linestyle="--", label="validation")
-    ax.set(xscale="log", xlabel="training proteins (% of cb6133filtered)", ylabel="Q8 accuracy",
+    ax.set(xscale="log", xlabel=f"training proteins (% of {args.train_name})", ylabel=args.ylabel,
            title=f"{args.dataset}: {args.model}, one recipe")  # fmt: skip
     ax.set_xticks(x, [f"{v:g}" for v in x])
     ax.minorticks_off()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,7 @@ def main() -> None:
         "index.npz), trunk_lr, freeze, leakage (genomicdl.training.finetune)",
     )  # fmt: skip
     args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # the epochs' validation scores
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = Path(args.data)

@@ -203,6 +203,30 @@ def test_multilabel_uses_validation_thresholds_and_matches_scikit_learn() -> Non
     assert table(rows, "valid")[("C", "threshold")]["value"] == test[("C", "threshold")]["value"]
 
 
+def test_multilabel_thresholds_maximise_micro_f1_on_validation() -> None:
+    """A rare label the scores barely predict: its own best-F1 threshold calls many rows
+    positive, which costs micro-F1; the chosen thresholds call fewer and score higher, and
+    no single label's threshold can be moved to raise micro-F1 further (checked by brute force)."""
+    from genomicdl.metrics.multilabel import label_thresholds, micro_f1_thresholds
+
+    rng = np.random.default_rng(8)
+    y = np.c_[rng.random((400, 2)) < 0.4, rng.random(400) < 0.03].astype(int)
+    r = rng.random(400)
+    p = np.c_[y[:, :2] * 0.4 + rng.random((400, 2)) * 0.7, np.where(y[:, 2] == 1, 0.3 + 0.7 * r, r)]
+
+    def micro(cut: np.ndarray) -> float:
+        return f1_score(y, (p >= cut).astype(int), average="micro")
+
+    own, chosen = label_thresholds(y, p), micro_f1_thresholds(y, p)
+    assert (p[:, 2] >= own[2]).sum() > 3 * (p[:, 2] >= chosen[2]).sum()
+    assert micro(chosen) > micro(own) + 0.02
+    for j in range(3):
+        for t in np.r_[np.sort(p[:, j])[::5], 2.0]:
+            moved = chosen.copy()
+            moved[j] = t
+            assert micro(moved) <= micro(chosen) + 1e-9
+
+
 def test_regression_masks_missing_labels_per_task() -> None:
     rng = np.random.default_rng(5)
     y = rng.standard_normal((200, 2)).astype(np.float32)

@@ -205,6 +205,23 @@ def test_homology_finds_the_planted_homologue_only() -> None:
     assert report.summary()["held_out_with_homologue"] == 1
 
 
+def test_homology_found_proteins_leave_the_database_with_the_same_result() -> None:
+    """Searching in chunks, training homologues already found removed from later searches,
+    finds the same training proteins with the same E-values (Z stays the whole database)."""
+    rng = np.random.default_rng(11)
+    base, mutant, others = _planted(rng)
+    base2, mutant2, _ = _planted(rng)
+    queries = [("q1", base), ("q2", base), ("q3", base2), ("q4", mutant2)]  # q2 repeats q1, q4 is q3's target
+    training = [*others, ("h1", mutant), ("h2", mutant2), ("h3", mutant2[:100] + random_protein(rng, 40))]
+    every = find_homologues(queries, training, chunk=len(queries))
+    one_by_one = find_homologues(queries, training, chunk=1)
+    assert every.offending == one_by_one.offending == {"h1", "h2", "h3"}
+    evalues = {h.target: h.evalue for h in every.hits if h.query == "q3"}
+    assert {h.target: h.evalue for h in one_by_one.hits if h.query == "q3"} == evalues
+    assert {h.query for h in every.hits} == {"q1", "q2", "q3", "q4"}
+    assert {h.query for h in one_by_one.hits} == {"q1", "q2", "q3", "q4"}  # q4 finds its identical copy h2
+
+
 def test_homology_drop_in_the_data_stage(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     base, mutant, others = _planted(rng)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 IDENTITY = 0.3
 EVALUE = 1e-3
 MIN_ALIGNED = 30
+#: Held-out proteins searched per pass (training homologues found leave the database after each).
+CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,11 @@ def _text(name: str | bytes) -> str:
     return name.decode() if isinstance(name, bytes) else name
 
 
-def _digital(records: Sequence[tuple[str, str]], alphabet):  # -> pyhmmer.easel.DigitalSequenceBlock
+def _digital(records: Sequence[tuple[str, str]], alphabet) -> list:  # of pyhmmer.easel.DigitalSequence
     from pyhmmer import easel
 
-    block = easel.DigitalSequenceBlock(alphabet)
-    for i, (_, seq) in enumerate(records):
-        # names are row numbers: ids need not be unique or ASCII-safe
-        block.append(easel.TextSequence(name=str(i), sequence=seq.upper()).digitize(alphabet))
-    return block
+    # names are row numbers: ids need not be unique or ASCII-safe
+    return [easel.TextSequence(name=str(i), sequence=s.upper()).digitize(alphabet) for i, (_, s) in enumerate(records)]
 
 
 def find_homologues(
@@ -100,12 +99,25 @@ def find_homologues(
     evalue: float = EVALUE,
     min_aligned: int = MIN_ALIGNED,
     cpus: int = 1,
+    chunk: int = CHUNK,
 ) -> HomologyReport:
-    """Every (held-out, training) pair of proteins, given as (id, sequence), that shares
-    at least ``identity`` over a significant alignment; identical sequences always count."""
+    """Every training protein, given as (id, sequence), that shares at least ``identity``
+    with a held-out protein over a significant alignment (identical sequences always count),
+    with the held-out proteins that found it.
+
+    Only what must be searched is searched, with the same result set of training proteins
+    (``offending``) as searching every pair: a training protein identical to a held-out one
+    is a homologue without a search; a held-out sequence that occurs several times is
+    searched once; the held-out proteins go in chunks of ``chunk``, and a training protein
+    already found by an earlier chunk leaves the database for the later ones (it is dropped
+    whichever held-out protein finds it). E-values stay those of the whole database: ``Z``
+    is fixed to the number of training proteins, so the shrinking database finds no more and
+    no fewer. ``hits`` therefore lists, for each training homologue, the held-out proteins
+    of the chunk that first found it (every pair only when ``chunk`` covers all of them)."""
     if not 0 < identity <= 1:
         raise ValueError(f"identity must be in (0, 1], got {identity}")
     from pyhmmer import easel, hmmer
+    from tqdm import tqdm
 
     t0 = time.time()
     report = HomologyReport(identity, len(held_out), len(training))
@@ -115,23 +127,36 @@ def find_homologues(
     for j, (_, seq) in enumerate(training):
         same.setdefault(seq.upper(), []).append(j)
     found: dict[tuple[int, int], Hit] = {}
+    copies: dict[str, list[int]] = {}  # distinct held-out sequence -> its held-out proteins
     for i, (qid, seq) in enumerate(held_out):
+        copies.setdefault(seq.upper(), []).append(i)
         for j in same.get(seq.upper(), []):
             found[(i, j)] = Hit(qid, training[j][0], 1.0, len(seq), 0.0)
     alphabet = easel.Alphabet.amino()
-    queries, targets = _digital(held_out, alphabet), _digital(training, alphabet)
-    from tqdm import tqdm
-
-    searches = hmmer.phmmer(queries, targets, cpus=cpus, E=evalue, domE=evalue)
-    for hits in tqdm(searches, total=len(held_out), desc="homology (phmmer)", mininterval=30, file=sys.stderr):
-        i = int(_text(hits.query.name))
-        for hit in hits.included:
-            ali = hit.best_domain.alignment
-            columns = len(ali.hmm_sequence)
-            ident = sum(c.isalpha() for c in ali.identity_sequence) / max(columns, 1)
-            j = int(_text(hit.name))
-            if columns >= min_aligned and ident >= identity and (i, j) not in found:
-                found[(i, j)] = Hit(held_out[i][0], training[j][0], round(ident, 4), columns, float(hit.evalue))
+    distinct = list(copies)
+    queries = _digital([("", s) for s in distinct], alphabet)
+    targets = _digital(training, alphabet)
+    known = {j for _, j in found}
+    progress = tqdm(total=len(distinct), desc="homology (phmmer)", mininterval=30, file=sys.stderr)
+    for start in range(0, len(distinct), chunk):
+        database = easel.DigitalSequenceBlock(alphabet, [t for j, t in enumerate(targets) if j not in known])
+        block = easel.DigitalSequenceBlock(alphabet, queries[start : start + chunk])
+        new: set[int] = set()
+        for hits in hmmer.phmmer(block, database, cpus=cpus, E=evalue, domE=evalue, Z=len(training)):
+            progress.update(1)
+            for hit in hits.included:
+                ali = hit.best_domain.alignment
+                columns = len(ali.hmm_sequence)
+                ident = sum(c.isalpha() for c in ali.identity_sequence) / max(columns, 1)
+                if columns < min_aligned or ident < identity:
+                    continue
+                j = int(_text(hit.name))
+                new.add(j)
+                for i in copies[distinct[int(_text(hits.query.name))]]:
+                    found.setdefault((i, j), Hit(held_out[i][0], training[j][0], round(ident, 4), columns,
+                                                 float(hit.evalue)))  # fmt: skip
+        known |= new
+    progress.close()
     report.hits = sorted(found.values(), key=lambda h: (h.query, -h.identity, h.target))
     report.seconds = time.time() - t0
     log.info("homology check: %d held-out vs %d training proteins in %.1f s: %d held-out proteins have a training "
