@@ -44,21 +44,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genomicdl.core.files import write_json_atomic
 from genomicdl.io.alignment import load_alignment
 from genomicdl.models.mutation.ardca import LAMBDA_J_GRID, ArDCA
-from genomicdl.mutation.seqweights import _one_hot_block
+from genomicdl.mutation.seqweights import EPS, identity_blocks
 
 
 def neighbour_pairs(codes: np.ndarray, threshold: float, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """(i, j) with identity(i, j) >= threshold (DeepSequence's identity: shared residues /
     non-gap residues of i), i != j."""
-    n, rows_all, cols_all = len(codes), [], []
-    for a in range(0, n, block):
-        rows = _one_hot_block(codes[a : a + block], torch.device("cpu"))
-        length = rows.sum(1).clamp(min=1.0)
-        for b in range(0, n, block):
-            cols = _one_hot_block(codes[b : b + block], torch.device("cpu"))
-            hit = ((rows @ cols.T) / length[:, None] >= threshold - 1e-6).nonzero().numpy()
-            rows_all.append(hit[:, 0] + a)
-            cols_all.append(hit[:, 1] + b)
+    rows_all, cols_all = [], []
+    reader = lambda a, b: codes[a:b]  # noqa: E731
+    for a, b, identity in identity_blocks(reader, len(codes), block=block, device=torch.device("cpu")):
+        hit = (identity >= threshold - EPS).nonzero().numpy()
+        rows_all.append(hit[:, 0] + a)
+        cols_all.append(hit[:, 1] + b)
     i, j = np.concatenate(rows_all), np.concatenate(cols_all)
     keep = i != j
     return i[keep], j[keep]

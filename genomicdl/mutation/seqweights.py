@@ -8,7 +8,7 @@ GPU when one is present. N_eff = sum of the weights.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -45,15 +45,26 @@ def sequence_weights(
         reader = codes
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     counts = torch.zeros(n, dtype=torch.float64, device=dev)
-    eps = 1e-6
+    for a, _, identity in identity_blocks(reader, n, block=block, device=dev):
+        counts[a : a + len(identity)] += (identity >= 1.0 - theta - EPS).sum(1).double()
+    return (1.0 / counts.clamp(min=1.0)).cpu().numpy().astype(np.float32)
+
+
+#: Tolerance of the identity threshold (identities are ratios of float32 sums).
+EPS = 1e-6
+
+
+def identity_blocks(
+    reader: Reader, n: int, *, block: int = 2048, device: torch.device
+) -> Iterator[tuple[int, int, torch.Tensor]]:
+    """(a, b, identity) over blocks of rows a.. and columns b..: identity[i, j] = residues
+    sequence a+i shares with sequence b+j / non-gap residues of a+i (DeepSequence's)."""
     for a in range(0, n, block):
-        rows = _one_hot_block(reader(a, min(a + block, n)), dev)
+        rows = _one_hot_block(reader(a, min(a + block, n)), device)
         length = rows.sum(1).clamp(min=1.0)
         for b in range(0, n, block):
-            cols = _one_hot_block(reader(b, min(b + block, n)), dev)
-            identity = (rows @ cols.T) / length[:, None]
-            counts[a : a + len(rows)] += (identity >= 1.0 - theta - eps).sum(1).double()
-    return (1.0 / counts.clamp(min=1.0)).cpu().numpy().astype(np.float32)
+            cols = _one_hot_block(reader(b, min(b + block, n)), device)
+            yield a, b, (rows @ cols.T) / length[:, None]
 
 
 def naive_weights(codes: np.ndarray, *, theta: float = 0.2) -> np.ndarray:
