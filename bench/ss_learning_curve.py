@@ -5,7 +5,16 @@ against the fraction of training proteins, from ``bench/ss_recipes.py --test`` r
     python bench/ss_learning_curve.py /tmp/ss/lc.jsonl --summary results/summary.tsv \
         --dataset cb513_q8 --model dilated --out docs/proteins_learning_curve.png
 
-Prints one row per point (fraction, proteins, validation, test [CI], CPU s) and draws them.
+Prints one row per point (fraction, proteins, validation, test [CI], CPU s, the test gain
+over the point before) and draws them. Runs that trained once and tested on a second store
+(``ss_recipes.py --also-test data/<other>``) give that store's curve with ``--also-test
+<other>``; where the workflow run's summary is not on this machine, ``--full`` gives the
+100% point as JSON (its figures as documented):
+
+    python bench/ss_learning_curve.py /tmp/ss/nsp.jsonl --also-test netsurfp_new364 --dataset netsurfp_new364 \
+        --full '{"proteins": 9712, "valid": 0.722, "test": 0.717, "lo": 0.709, "hi": 0.728, "cpu_s": 381}' \
+        --test-name NEW364 --train-name "NetSurfP-2.0" --ylabel "Q3 accuracy" --out docs/x.png
+
 Other benchmarks name their metric and sets (localisation, DeepLoc 1.0):
 
     python bench/ss_learning_curve.py /tmp/deeploc/lc.jsonl --summary results/summary.tsv \
@@ -22,12 +31,22 @@ from pathlib import Path
 import pandas as pd
 
 
-def points(results: str, summary: str | None, dataset: str, model: str, metric: str = "q_accuracy") -> pd.DataFrame:
-    """One row per training fraction: proteins, valid and test Q with the test CI."""
+def points(
+    results: str,
+    summary: str | None,
+    dataset: str,
+    model: str,
+    metric: str = "q_accuracy",
+    also_test: str | None = None,
+    full: dict | None = None,
+) -> pd.DataFrame:
+    """One row per training fraction: proteins, valid and test Q with the test CI (the test of
+    the store ``also_test`` where given), and the test gain over the fraction before."""
     rows = []
     for line in Path(results).read_text().splitlines():
         run = json.loads(line)
-        test = {r["metric"]: r for r in run["test"] if r["split"] == "test"}[metric]
+        records = run["also_test"][also_test]["metrics"] if also_test else run["test"]
+        test = {r["metric"]: r for r in records if r["split"] == "test"}[metric]
         rows.append(
             {"fraction": run["fraction"], "proteins": run["train_proteins"], "valid": run["valid_score"],
              "test": test["value"], "lo": test["lo"], "hi": test["hi"], "cpu_s": run["train_cpu_s"]}
@@ -39,7 +58,11 @@ def points(results: str, summary: str | None, dataset: str, model: str, metric: 
             {"fraction": 1.0, "proteins": None, "valid": top["valid_mean"], "test": top["score_mean"],
              "lo": top["score_ci_lo"], "hi": top["score_ci_hi"], "cpu_s": None}
         )  # fmt: skip
-    return pd.DataFrame(rows).sort_values("fraction").reset_index(drop=True)
+    elif full:
+        rows.append({"fraction": 1.0, **{k: full.get(k) for k in ("proteins", "valid", "test", "lo", "hi", "cpu_s")}})
+    curve = pd.DataFrame(rows).sort_values("fraction").reset_index(drop=True)
+    curve["gain"] = curve["test"].diff()
+    return curve
 
 
 def main() -> None:
@@ -49,6 +72,12 @@ def main() -> None:
     ap.add_argument("--dataset", default="cb513_q8")
     ap.add_argument("--model", default="dilated")
     ap.add_argument("--metric", default="q_accuracy", help="the test metric of the recipe runs")
+    ap.add_argument(
+        "--also-test", help="the curve of the second store the runs were tested on (ss_recipes --also-test)"
+    )
+    ap.add_argument(
+        "--full", help="the 100%% point as JSON (proteins, valid, test, lo, hi, cpu_s) instead of --summary"
+    )
     ap.add_argument("--test-name", default="CB513")
     ap.add_argument("--train-name", default="cb6133filtered")
     ap.add_argument("--ylabel", default="Q8 accuracy")
@@ -59,7 +88,8 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curve = points(args.results, args.summary, args.dataset, args.model, args.metric)
+    full = json.loads(args.full) if args.full else None
+    curve = points(args.results, args.summary, args.dataset, args.model, args.metric, args.also_test, full)
     print(curve.to_string(index=False))
     fig, ax = plt.subplots(figsize=(5, 3.5))
     x = 100 * curve["fraction"]

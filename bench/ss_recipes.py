@@ -9,8 +9,14 @@ The store and the training index come from the workflow (``data/<dataset>/datase
 and ``rebalance/none/1/index.npz``); ``--fraction`` keeps a seeded subset of the training
 proteins (the validation split stays whole, so every candidate is judged on the same
 proteins). ``--test`` also evaluates the selected weights on the test split (for a
-learning-curve point: never for choosing). Last line: one JSON object (validation
-score, epochs, CPU and wall seconds, test metrics when asked).
+learning-curve point: never for choosing). ``--also-test data/<other>`` evaluates the same
+selected weights on another store's test split too (two benchmarks that train one network
+on the same proteins, e.g. netsurfp_cb513 and netsurfp_new364: train once, test on both):
+before training, the other store must have the same alphabet, kind, tasks and classes, and
+none of its test proteins may be among this run's training proteins (identical or within
+2 substitutions: the fine-tuning leakage guard, genomicdl.training.finetune.guard). Last
+line: one JSON object (validation score, epochs, CPU and wall seconds, test metrics when
+asked, ``also_test`` per other store).
 """
 
 from __future__ import annotations
@@ -50,6 +56,35 @@ def sections(config: str, overrides: dict) -> dict:
     return gconfig.validate(raw, gconfig.load_schema(REPO / "workflow/schemas/config.schema.yaml"))
 
 
+def check_also_test(data: Path, other: Path, index: Path) -> dict:
+    """Refuse another store whose targets differ from ``data``'s or whose test split holds a
+    training protein of ``index`` (a SystemExit naming the store and what differs); returns
+    the leakage guard's counts."""
+    from genomicdl.io.store import Store
+    from genomicdl.training.finetune import guard
+
+    store, other_store = data / "dataset.h5", other / "dataset.h5"
+    if not other_store.is_file():
+        raise SystemExit(f"--also-test {other}: no {other_store} (build it with snakemake first)")
+    with Store(store) as a, Store(other_store) as b:
+        for what in ("alphabet", "kind", "tasks", "classes"):
+            if getattr(a, what) != getattr(b, what):
+                raise SystemExit(
+                    f"--also-test {other_store}: its {what} is {getattr(b, what)!r}, the training store {store} "
+                    f"has {getattr(a, what)!r}; a network cannot be tested on other targets"
+                )
+    counts = guard(store=str(other_store), source_store=str(store), source_index=str(index), policy="warn")
+    counts.pop("dropped_test_rows")
+    if counts["leaked"]:
+        raise SystemExit(
+            f"--also-test {other_store}: {counts['leaked']} of its {counts['test_rows']} test proteins are among "
+            f"this run's {counts['source_training_rows']} training proteins ({counts['identical']} identical, "
+            f"{counts['near_identical']} within {counts['max_mismatches']} substitutions): train on the store whose "
+            "leakage drop covers both test sets"
+        )
+    return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="data/<dataset> of a prepared per_position dataset")
@@ -62,16 +97,24 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--test", action="store_true", help="also evaluate on the test split (learning curves)")
     ap.add_argument(
+        "--also-test", action="append", default=[], metavar="DATA",
+        help="with --test: also evaluate the selected weights on the test split of data/<other> (same alphabet and "
+        "classes, no training protein in its test split); repeatable",
+    )  # fmt: skip
+    ap.add_argument(
         "--init", default=None,
         help="init_from as JSON (fine-tuning): {file, store, index} of a source run (its model.pt, dataset.h5, "
         "index.npz), trunk_lr, freeze, leakage (genomicdl.training.finetune)",
     )  # fmt: skip
     args = ap.parse_args()
+    if args.also_test and not args.test:
+        ap.error("--also-test evaluates on test splits: use it with --test")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # the epochs' validation scores
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = Path(args.data)
     n_train = subset_index(str(data / "rebalance/none/1/index.npz"), args.fraction, args.seed, out / "index.npz")
+    guards = {Path(o).name: check_also_test(data, Path(o), out / "index.npz") for o in args.also_test}
     cfg = sections(args.config, json.loads(args.train))
     params, train = json.loads(args.params), cfg["train"]
     init = None
@@ -102,6 +145,20 @@ def main() -> None:
             out_metrics=str(out / "metrics.tsv"), out_arrays=str(out / "arrays.npz"), device="cpu",
         )  # fmt: skip
         result["test"] = metrics.to_dict(orient="records")
+        result["also_test"] = {}
+        for other in map(Path, args.also_test):
+            where = out / "also_test" / other.name
+            where.mkdir(parents=True, exist_ok=True)
+            metrics = evaluate_run(
+                store=str(other / "dataset.h5"), model=str(out / "model.pt"), family="torch",
+                run={"dataset": other.name, "model": args.model, "balance": "none", "seed": str(args.seed)},
+                settings=cfg["evaluate"], out_predictions=str(where / "predictions.tsv.gz"),
+                out_metrics=str(where / "metrics.tsv"), out_arrays=str(where / "arrays.npz"), device="cpu",
+            )  # fmt: skip
+            result["also_test"][other.name] = {
+                "guard": guards[other.name],
+                "metrics": metrics.to_dict(orient="records"),
+            }
     print(json.dumps(result, default=str))
 
 
