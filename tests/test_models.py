@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from genomicdl.core.sequence import get
+from genomicdl.core.sequence import PAD, get
 from genomicdl.io.store import Store, StoreWriter
 from genomicdl.kinds.targets import Target
 from genomicdl.models import CATALOG, build_baseline, build_network, model_class
@@ -257,6 +257,40 @@ def test_learns_a_planted_motif(name: str, motif_store: Path) -> None:
     for t in range(2):
         has_motif = labels[test, t] == 1
         assert p[has_motif, t].mean() > p[~has_motif, t].mean() + 0.15, (name, t)
+
+
+@pytest.mark.parametrize("name", ["dilated", "light_attention"])
+def test_prediction_batched_by_length_equals_each_protein_alone(tmp_path: Path, name: str) -> None:
+    """predict() batches rows of different lengths by length: every protein's prediction is
+    the one it gets alone (no padding), per residue and pooled."""
+    from genomicdl.core.sequence_torch import DeviceEncoder
+
+    kind, tasks = ("per_position", ("ss",)) if name == "dilated" else ("multiclass", ("loc",))
+    target = Target(kind, tasks, ("C", "E", "H"))
+    rng = np.random.default_rng(5)
+    n, window = 150, 120
+    lengths = rng.integers(8, window + 1, n).astype(np.int32)
+    seq = np.full((n, window), PAD, np.uint8)
+    for i, m in enumerate(lengths):
+        seq[i, :m] = rng.integers(0, 20, m)
+    writer = StoreWriter(tmp_path / "p.h5", window=window, target=target, alphabet="protein", ids=True)
+    positions = np.where(np.arange(window)[None, :] < lengths[:, None], 0, -1).astype(np.int8)
+    extra = {"positions": positions} if kind == "per_position" else {}
+    writer.append(seq, labels=np.zeros((n, 0) if extra else n, np.uint8),
+                  split=np.zeros(n, np.uint8), lengths=lengths, ids=[f"p{i}" for i in range(n)], **extra)  # fmt: skip
+    writer.close()
+    torch.manual_seed(0)
+    model = build_network(name, target=target, window=window, alphabet="protein", variable=True, params=None).eval()
+    encoder = DeviceEncoder("cpu", "protein")
+    rows = rng.permutation(n)[:100]
+    with Store(tmp_path / "p.h5") as store:
+        together = predict(model, store, rows, encoder, target=target, batch_size=32)
+        alone = [predict(model, store, np.array([r]), encoder, target=target)[0] for r in rows]
+    for r, p, q in zip(rows, together, alone):
+        if kind == "per_position":
+            assert np.allclose(p[: lengths[r]], q[: lengths[r]], atol=1e-5) and not p[lengths[r] :].any()
+        else:
+            assert np.allclose(p, q, atol=1e-5)
 
 
 def residues(n: int, width: int = 40, seed: int = 4) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

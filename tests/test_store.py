@@ -110,6 +110,22 @@ def test_variable_lengths_are_cropped_per_batch_and_bucketed(tmp_path: Path) -> 
         assert bucketed < padded / 4  # length buckets waste far less on padding
 
 
+def test_unshuffled_batches_by_length_cover_each_row_once_with_less_padding(tmp_path: Path) -> None:
+    with variable_store(tmp_path / "v.h5") as store:
+        lengths, index = store.lengths, np.arange(0, store.n, 2)  # a split: every other row
+        ordered = padded = 0
+        seen = []
+        for rows, codes in store.batches(index, 64, by_length=True):
+            assert codes.shape[1] == lengths[rows].max()
+            ordered += codes.size - lengths[rows].sum()
+            seen.append(rows)
+        assert np.array_equal(np.sort(np.concatenate(seen)), index)  # each row once
+        assert not np.array_equal(np.concatenate(seen), index)  # no longer in store order
+        for rows, codes in store.batches(index, 64):
+            padded += codes.size - lengths[rows].sum()
+        assert ordered < padded / 4
+
+
 def test_damaged_store_is_reported(tmp_path: Path, store: Store) -> None:
     path = Path(store.path)
     store.close()

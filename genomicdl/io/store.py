@@ -349,6 +349,7 @@ class Store:
         *,
         with_positions: bool = False,
         bucket: bool = True,
+        by_length: bool = False,
     ) -> Iterator[tuple[np.ndarray, ...]]:
         """Yield (rows, codes) -- or (rows, codes, positions) -- batches over ``index``
         (repeats allowed); codes are cropped to the batch's longest row.
@@ -358,6 +359,9 @@ class Store:
         the rows of each block are permuted: memory is bounded by one block. With
         ``bucket`` and rows of different lengths, each block's rows are grouped by length
         before they are cut into batches (batch order shuffled), so padding stays small.
+        ``by_length`` does the same without shuffle (for prediction, which puts rows back
+        in place): blocks of ``chunks_per_block`` chunks in store order, each block's rows
+        sorted by length, so batches no longer follow store order.
         """
         index = np.sort(np.asarray(index, dtype=np.int64))
         if len(index) == 0:
@@ -369,7 +373,8 @@ class Store:
         chunks, first = np.unique(chunk_of, return_index=True)
         bounds = np.append(first, len(index))
         order = rng.permutation(len(chunks)) if shuffle else np.arange(len(chunks))
-        step = chunks_per_block if shuffle else 1
+        by_length = by_length and bucket and not shuffle
+        step = chunks_per_block if shuffle or by_length else 1
         names = ["seq", "positions"] if with_positions else ["seq"]
         carry = [np.empty(0, np.int64)] + [np.empty((0, self.window), self._h5[n].dtype) for n in names]
         for b in range(0, len(order), step):
@@ -386,6 +391,8 @@ class Store:
                 if bucket:
                     perm = perm[np.argsort(lengths[block[0][perm]], kind="stable")]
                 block = [a[perm] for a in block]
+            elif by_length:
+                block = [a[np.argsort(lengths[block[0]], kind="stable")] for a in block]
             full = len(block[0]) - len(block[0]) % batch_size
             starts = np.arange(0, full, batch_size)
             if shuffle and bucket:

@@ -105,14 +105,16 @@ def predict(
     amp: torch.dtype | None = None,
 ) -> np.ndarray:
     """Predictions for ``rows`` (any order; unique), in the kind's shape, averaged over
-    strands if asked. Per-position predictions are zero on padding."""
+    strands if asked. Per-position predictions are zero on padding. Rows of different
+    lengths are batched by length (``Store.batches(by_length=True)``): a batch in store
+    order is cropped to its longest row, 3-4x the residues on protein validation splits."""
     model.eval()
     rows = np.asarray(rows, dtype=np.int64)
     out = np.zeros(prediction_shape(target, len(rows), store.window), dtype=np.float32)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     flip = rc_label_columns(target, encoder.device)
-    for batch_rows, codes, *_ in store.batches(ordered, batch_size):
+    for batch_rows, codes, *_ in store.batches(ordered, batch_size, by_length=True):
         x = encoder.codes(codes)
         lengths = torch.from_numpy(store.lengths[batch_rows].astype(np.int64)).to(encoder.device)
         with autocast(encoder.device, amp):
@@ -122,7 +124,8 @@ def predict(
                 p = (p + (q if flip is None else q[:, flip])) / 2
         at = order[np.searchsorted(ordered, batch_rows)]
         p = p.cpu().numpy()
-        if target.k.per_position:
+        if target.k.per_position:  # zero on each row's padding, whatever the batch's width
+            p[np.arange(p.shape[1])[None, :] >= lengths.cpu().numpy()[:, None]] = 0
             out[at, : p.shape[1]] = p
         else:
             out[at] = p
