@@ -92,6 +92,12 @@ def rc_label_columns(target: Target, device: torch.device) -> torch.Tensor | Non
     return None if cols is None else torch.from_numpy(cols).to(device)
 
 
+#: Rows per prediction batch when rows differ in length: sorted by length, batches of 64
+#: compute 1.03-1.25x the real residues on the protein validation and test splits, against
+#: 1.6-3.5x for batches of 512 (one or two batches a split).
+VARIABLE_BATCH = 64
+
+
 @torch.no_grad()
 def predict(
     model: torch.nn.Module,
@@ -106,15 +112,17 @@ def predict(
 ) -> np.ndarray:
     """Predictions for ``rows`` (any order; unique), in the kind's shape, averaged over
     strands if asked. Per-position predictions are zero on padding. Rows of different
-    lengths are batched by length (``Store.batches(by_length=True)``): a batch in store
-    order is cropped to its longest row, 3-4x the residues on protein validation splits."""
+    lengths are batched by length (``Store.batches(by_length=True)``, at most
+    :data:`VARIABLE_BATCH` rows): a batch of 512 in store order is cropped to its longest
+    row, 3-4x the residues on protein validation splits."""
     model.eval()
     rows = np.asarray(rows, dtype=np.int64)
     out = np.zeros(prediction_shape(target, len(rows), store.window), dtype=np.float32)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     flip = rc_label_columns(target, encoder.device)
-    for batch_rows, codes, *_ in store.batches(ordered, batch_size, by_length=True):
+    size = min(batch_size, VARIABLE_BATCH) if store.variable else batch_size
+    for batch_rows, codes, *_ in store.batches(ordered, size, by_length=True):
         x = encoder.codes(codes)
         lengths = torch.from_numpy(store.lengths[batch_rows].astype(np.int64)).to(encoder.device)
         with autocast(encoder.device, amp):
