@@ -138,23 +138,21 @@ def main() -> None:
     if args.test:
         from genomicdl.evaluation.evaluate import evaluate_run
 
-        metrics = evaluate_run(
-            store=str(data / "dataset.h5"), model=str(out / "model.pt"), family="torch",
-            run={"dataset": data.name, "model": args.model, "balance": "none", "seed": str(args.seed)},
-            settings=cfg["evaluate"], out_predictions=str(out / "predictions.tsv.gz"),
-            out_metrics=str(out / "metrics.tsv"), out_arrays=str(out / "arrays.npz"), device="cpu",
-        )  # fmt: skip
-        result["test"] = metrics.to_dict(orient="records")
+        def test_on(store: Path, where: Path):
+            """The selected weights on ``store``'s test split; outputs under ``where``."""
+            return evaluate_run(
+                store=str(store / "dataset.h5"), model=str(out / "model.pt"), family="torch",
+                run={"dataset": store.name, "model": args.model, "balance": "none", "seed": str(args.seed)},
+                settings=cfg["evaluate"], out_predictions=str(where / "predictions.tsv.gz"),
+                out_metrics=str(where / "metrics.tsv"), out_arrays=str(where / "arrays.npz"), device="cpu",
+            )  # fmt: skip
+
+        result["test"] = test_on(data, out).to_dict(orient="records")
         result["also_test"] = {}
         for other in map(Path, args.also_test):
             where = out / "also_test" / other.name
             where.mkdir(parents=True, exist_ok=True)
-            metrics = evaluate_run(
-                store=str(other / "dataset.h5"), model=str(out / "model.pt"), family="torch",
-                run={"dataset": other.name, "model": args.model, "balance": "none", "seed": str(args.seed)},
-                settings=cfg["evaluate"], out_predictions=str(where / "predictions.tsv.gz"),
-                out_metrics=str(where / "metrics.tsv"), out_arrays=str(where / "arrays.npz"), device="cpu",
-            )  # fmt: skip
+            metrics = test_on(other, where)
             result["also_test"][other.name] = {
                 "guard": guards[other.name],
                 "metrics": metrics.to_dict(orient="records"),

@@ -53,6 +53,28 @@ def snakemake(args: list[str], cwd: Path, timeout: int = 900) -> subprocess.Comp
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def write_protein_store(path: Path, seqs: list, positions, split, classes: tuple[str, ...]) -> Path:
+    """A variable-length protein store at ``path`` with per-residue labels ``positions``
+    ((n, window) class indices, -1 past each protein; the window is the longest protein)."""
+    import numpy as np
+
+    from genomicdl.core.sequence import PAD
+    from genomicdl.io.store import StoreWriter
+    from genomicdl.kinds.targets import Target
+
+    window = max(len(s) for s in seqs)
+    code = np.full((len(seqs), window), PAD, np.uint8)
+    for i, s in enumerate(seqs):
+        code[i, : len(s)] = s
+    writer = StoreWriter(path, window=window, target=Target("per_position", ("ss",), classes), alphabet="protein",
+                         ids=True)  # fmt: skip
+    writer.append(code, labels=np.zeros((len(seqs), 0), np.uint8), split=split,
+                  lengths=np.array([len(s) for s in seqs], np.int32), positions=positions,
+                  ids=[f"p{i}" for i in range(len(seqs))])  # fmt: skip
+    writer.close()
+    return path
+
+
 @pytest.fixture
 def one_thread() -> Iterator[None]:
     """One intra-op PyTorch thread for the test: on a busy 2-core machine, two spinning

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from conftest import write_protein_store
 from test_train import train_cfg
 
 from genomicdl.io.store import Store, StoreWriter
@@ -286,29 +287,12 @@ def test_the_config_check_refuses_another_alphabet_or_window_before_any_job() ->
 
 
 def protein_store(path: Path, seqs: list[np.ndarray], split: np.ndarray, classes: tuple[str, ...]) -> Path:
-    """A variable-length protein store with per-residue labels (the window is the longest row)."""
-    from genomicdl.core.sequence import PAD
-
-    window = max(len(s) for s in seqs)
+    """A variable-length protein store with random per-residue labels (the window is the longest row)."""
     rng = np.random.default_rng(len(classes))
-    code = np.full((len(seqs), window), PAD, np.uint8)
-    pos = np.full((len(seqs), window), -1, np.int8)
+    pos = np.full((len(seqs), max(len(s) for s in seqs)), -1, np.int8)
     for i, s in enumerate(seqs):
-        code[i, : len(s)] = s
         pos[i, : len(s)] = rng.integers(0, len(classes), len(s))
-    writer = StoreWriter(
-        path, window=window, target=Target("per_position", ("ss",), classes), alphabet="protein", ids=True
-    )
-    writer.append(
-        code,
-        labels=np.zeros((len(seqs), 0), np.uint8),
-        split=split,
-        lengths=np.array([len(s) for s in seqs], np.int32),
-        positions=pos,
-        ids=[f"p{i}" for i in range(len(seqs))],
-    )
-    writer.close()
-    return path
+    return write_protein_store(path, seqs, pos, split, classes)
 
 
 def test_a_protein_network_starts_from_a_3_state_model_of_another_window(tmp_path: Path) -> None:

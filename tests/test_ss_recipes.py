@@ -14,10 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_protein_store
 
-from genomicdl.core.sequence import PAD
-from genomicdl.io.store import StoreWriter
-from genomicdl.kinds.targets import Target
 from genomicdl.training.rebalance import load_index, rebalance
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,31 +27,13 @@ Q3 = ("C", "E", "H")
 def protein_data(root: Path, seqs: list[np.ndarray], split: np.ndarray, classes: tuple[str, ...]) -> Path:
     """data/<name>/dataset.h5 (variable-length proteins, per-residue labels) and the
     workflow's training index beside it, as ``snakemake data/<name>/rebalance/none/1/index.npz``."""
-    window = max(len(s) for s in seqs)
     rng = np.random.default_rng(len(classes))
-    code = np.full((len(seqs), window), PAD, np.uint8)
-    pos = np.full((len(seqs), window), -1, np.int8)
+    pos = np.full((len(seqs), max(len(s) for s in seqs)), -1, np.int8)
     for i, s in enumerate(seqs):
-        code[i, : len(s)] = s
         pos[i, : len(s)] = np.where(s < 7, 0, np.where(s < 14, 1, 2)) % len(classes)  # learnable per residue
         pos[i, : len(s) : 5] = rng.integers(0, len(classes), len(s[::5]))
     root.mkdir(parents=True, exist_ok=True)
-    writer = StoreWriter(
-        root / "dataset.h5",
-        window=window,
-        target=Target("per_position", ("ss",), classes),
-        alphabet="protein",
-        ids=True,
-    )
-    writer.append(
-        code,
-        labels=np.zeros((len(seqs), 0), np.uint8),
-        split=split,
-        lengths=np.array([len(s) for s in seqs], np.int32),
-        positions=pos,
-        ids=[f"p{i}" for i in range(len(seqs))],
-    )
-    writer.close()
+    write_protein_store(root / "dataset.h5", seqs, pos, split, classes)
     index = root / "rebalance/none/1"
     index.mkdir(parents=True)
     rebalance(root / "dataset.h5", "none", 1, 1.0, index / "index.npz", index / "counts.tsv")
