@@ -93,6 +93,24 @@ def clustered_split(
     return np.flatnonzero(~held), np.flatnonzero(held), info
 
 
+def chunk_inputs(model: ArDCA, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(one-hot, flat target index, target) of ``codes`` in the model's first order."""
+    x = model._onehot(codes, 0)
+    target = codes[:, model.order[0]]
+    return x, target + torch.arange(codes.shape[1]) * model.q, target
+
+
+def fit_and_score(model: ArDCA, inputs: tuple, w_fit: torch.Tensor, held: torch.Tensor, w_held: torch.Tensor,
+                  lam: float, args: argparse.Namespace) -> tuple[float, int]:
+    """Fit the sampled chunks ``args.chunks`` at ``lam``; (weighted held-out log p, L-BFGS evaluations)."""
+    x, index, target = inputs
+    evaluations = 0
+    for c in args.chunks:
+        start, stop = c * args.chunk, min((c + 1) * args.chunk, model.length)
+        evaluations += model._fit_chunk(0, x, index, target, w_fit, start, stop, lam)[0]
+    return float((w_held * model.order_log_prob(held, 0)).sum()), evaluations
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alignment", type=Path, default=Path("data/blat_ecolx/alignment.h5"))
@@ -120,22 +138,17 @@ def main() -> None:
     w_fit = (weights[fitted] / weights[fitted].sum()).float()
     w_held = (weights[held] / weights[held].sum()).double()
     if args.train_theta:
-        theta_selection(args, aln, fitted, held, info, codes, weights, wall, cpu)
+        theta_selection(args, aln, fitted, held, info, codes, w_held, wall, cpu)
         return
     grid = sorted(args.grid, reverse=True)
     table = []
     for name in args.orders:
         model = ArDCA(aln.length, lambda_j=grid[0], order=name, chunk=args.chunk)
         model._set_orders(codes, weights)
-        x = model._onehot(codes[fitted], 0)
-        target = codes[fitted][:, model.order[0]]
-        index = target + torch.arange(aln.length) * model.q
+        inputs = chunk_inputs(model, codes[fitted])
         for lam in grid:
-            began, evaluations = time.process_time(), 0
-            for c in args.chunks:
-                start, stop = c * args.chunk, min((c + 1) * args.chunk, aln.length)
-                evaluations += model._fit_chunk(0, x, index, target, w_fit, start, stop, lam)[0]
-            ll = float((w_held * model.order_log_prob(codes[held], 0)).sum())
+            began = time.process_time()
+            ll, evaluations = fit_and_score(model, inputs, w_fit, codes[held], w_held, lam, args)
             row = {
                 "order": name,
                 "lambda_j": lam,
@@ -162,10 +175,9 @@ def main() -> None:
     print(json.dumps(out))
 
 
-def theta_selection(args, aln, fitted, held, info, codes, weights, wall: float, cpu: float) -> None:
+def theta_selection(args, aln, fitted, held, info, codes, w_held, wall: float, cpu: float) -> None:
     """Held-out log p of fits weighted with each ``--train-theta`` (lambda_J = first of --grid)."""
     lam = args.grid[0]
-    w_held = (weights[held] / weights[held].sum()).double()
     table = []
     for theta in args.train_theta:
         began = time.process_time()
@@ -175,14 +187,8 @@ def theta_selection(args, aln, fitted, held, info, codes, weights, wall: float, 
         for name in args.orders:
             model = ArDCA(aln.length, lambda_j=lam, order=name, chunk=args.chunk)
             model._set_orders(codes[fitted], w)
-            x = model._onehot(codes[fitted], 0)
-            target = codes[fitted][:, model.order[0]]
-            index = target + torch.arange(aln.length) * model.q
-            evaluations = 0
-            for c in args.chunks:
-                start, stop = c * args.chunk, min((c + 1) * args.chunk, aln.length)
-                evaluations += model._fit_chunk(0, x, index, target, w_fit, start, stop, lam)[0]
-            ll = float((w_held * model.order_log_prob(codes[held], 0)).sum())
+            inputs = chunk_inputs(model, codes[fitted])
+            ll, evaluations = fit_and_score(model, inputs, w_fit, codes[held], w_held, lam, args)
             row = {"order": name, "theta": theta, "lambda_j": lam, "n_eff": round(float(w.sum()), 1),
                    "heldout_ll": ll, "evaluations": evaluations,
                    "cpu_seconds": round(time.process_time() - began, 1)}
