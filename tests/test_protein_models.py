@@ -58,6 +58,31 @@ def test_deeploc_kinds_and_position_refusal() -> None:
         build_network("deeploc", target=target, window=30, alphabet="protein", variable=True, params=None)
 
 
+def first_conv(model: torch.nn.Module) -> torch.nn.Conv1d:
+    return next(m for m in model.modules() if isinstance(m, torch.nn.Conv1d))
+
+
+def test_dilated_takes_blosum62_features_per_residue_and_refuses_them_for_dna() -> None:
+    torch.manual_seed(0)
+    target = Target("per_position", ("q8",), tuple("LBEGIHST"), "default")
+    params = {"features": "onehot+blosum62", "pool": 1, "layers": 2, "channels": 16}
+    model = build_network("dilated", target=target, window=60, alphabet="protein", variable=True, params=params)
+    model.eval()
+    assert first_conv(model).in_channels == 40  # 20 one-hot + 20 BLOSUM62 rows
+    x, lengths = batch([60, 25])
+    out = model(x, lengths)
+    assert out.shape == (2, 60, 8)  # (batch, residues, classes)
+    alone = model(x[1:2, :, :25], lengths[1:2])  # padding changes nothing
+    assert torch.allclose(alone[0], out[1, :25], atol=1e-5)
+    plain = build_network("dilated", target=target, window=60, alphabet="protein", variable=True,
+                          params={"pool": 1, "layers": 2, "channels": 16})  # fmt: skip
+    assert first_conv(plain).in_channels == 20 and "blosum" not in dict(plain.named_buffers())
+    dna = Target("binary", ("peak",), None, "default")
+    with pytest.raises(ValueError, match="need the protein alphabet"):
+        build_network("dilated", target=dna, window=60, alphabet="dna", variable=False,
+                      params={"features": "blosum62"})  # fmt: skip
+
+
 def test_blosum62_features_follow_the_alphabet() -> None:
     matrix = blosum62()
     assert matrix.shape == (20, 20) and np.allclose(matrix, matrix.T)

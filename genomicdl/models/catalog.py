@@ -122,7 +122,7 @@ CATALOG: dict[str, ModelEntry] = {
             "dilated",
             "torch",
             "genomicdl.models.networks.dilated:DilatedCNN",
-            ("channels", "stem_width", "pool", "layers", "width", "rate", "dropout"),
+            ("channels", "stem_width", "pool", "layers", "width", "rate", "dropout", "features"),
             "Kelley et al. 2018 (Basenji)",
             ALL_KINDS,
             (("pool", 1),),

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from genomicdl.models.networks.layers import GlobalMaxPool, Network, NetworkArgs, conv_block, run_masked, same_conv
+from genomicdl.models.networks.protein_features import ResidueFeatures
 
 
 class DilatedResidual(nn.Module):
@@ -48,18 +49,20 @@ class DilatedCNN(Network):
     profile per bin; here one logit per output and window), or -- with ``pool: 1`` --
     each position gets its own outputs (per_position targets).
 
-    Any window length, any number of outputs.
+    Any window length, any number of outputs. Protein inputs may add BLOSUM62 rows to the
+    one-hot (``features``, :mod:`genomicdl.models.networks.protein_features`).
     """
 
     name = "dilated"
 
     def __init__(
         self, outputs: int, window: int, *, channels: int = 48, stem_width: int = 15, pool: int = 4, layers: int = 4,
-        width: int = 3, rate: float = 2.0, dropout: float = 0.1, **base: Unpack[NetworkArgs],
+        width: int = 3, rate: float = 2.0, dropout: float = 0.1, features: str = "onehot", **base: Unpack[NetworkArgs],
     ) -> None:  # fmt: skip
         super().__init__(outputs, window, **base)
         self.set_trunk(pool, channels)
-        self.stem = conv_block(self.in_channels, channels, stem_width, pool)
+        self.features = ResidueFeatures(features, self.in_channels)
+        self.stem = conv_block(self.features.channels, channels, stem_width, pool)
         self.blocks = nn.Sequential(
             *(DilatedResidual(channels, width, max(1, round(rate**i)), dropout) for i in range(layers))
         )
@@ -68,7 +71,7 @@ class DilatedCNN(Network):
         self.head = self.linear_head(channels, 2 * channels)
 
     def trunk(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        h, lengths = run_masked(self.stem, x, lengths)
+        h, lengths = run_masked(self.stem, self.features(x), lengths)
         h, lengths = run_masked(self.blocks, h, lengths)
         return self.final(h), lengths
 

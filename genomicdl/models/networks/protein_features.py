@@ -42,7 +42,8 @@ class ResidueFeatures(nn.Module):
         if features != "onehot" and in_channels != 20:
             raise ValueError(f"{features} features need the protein alphabet (20 channels), got {in_channels}")
         self.features = features
-        self.register_buffer("blosum", torch.from_numpy(blosum62()), persistent=False)
+        if features != "onehot":  # one-hot needs no matrix (nor Biopython: DNA networks use this too)
+            self.register_buffer("blosum", torch.from_numpy(blosum62()), persistent=False)
         self.channels = {"onehot": in_channels, "blosum62": 20, "onehot+blosum62": in_channels + 20}[features]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
