@@ -180,11 +180,11 @@ def theta_selection(args, aln, fitted, held, info, codes, w_held, wall: float, c
     lam = args.grid[0]
     table = []
     for theta in args.train_theta:
-        began = time.process_time()
         w = torch.as_tensor(sequence_weights(aln.codes[fitted], theta=theta, device="cpu"))
         print(f"theta {theta}: N_eff of the fitted sequences {float(w.sum()):.1f}", flush=True)
         w_fit = (w / w.sum()).float()
         for name in args.orders:
+            began = time.process_time()
             model = ArDCA(aln.length, lambda_j=lam, order=name, chunk=args.chunk)
             model._set_orders(codes[fitted], w)
             inputs = chunk_inputs(model, codes[fitted])

@@ -124,7 +124,8 @@ def predict(
     size = min(batch_size, VARIABLE_BATCH) if store.variable else batch_size
     for batch_rows, codes, *_ in store.batches(ordered, size, by_length=True):
         x = encoder.codes(codes)
-        lengths = torch.from_numpy(store.lengths[batch_rows].astype(np.int64)).to(encoder.device)
+        n = store.lengths[batch_rows].astype(np.int64)
+        lengths = torch.from_numpy(n).to(encoder.device)
         with autocast(encoder.device, amp):
             p = outputs_to_predictions(forward(model, encoder, x, lengths).float(), target)
             if rc_average:
@@ -133,7 +134,7 @@ def predict(
         at = order[np.searchsorted(ordered, batch_rows)]
         p = p.cpu().numpy()
         if target.k.per_position:  # zero on each row's padding, whatever the batch's width
-            p[np.arange(p.shape[1])[None, :] >= lengths.cpu().numpy()[:, None]] = 0
+            p[np.arange(p.shape[1])[None, :] >= n[:, None]] = 0
             out[at, : p.shape[1]] = p
         else:
             out[at] = p
